@@ -1,0 +1,210 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// route is one API operation: what serves it and what documents it. The
+// route table is the single source of both the ServeMux registrations and
+// the OpenAPI document.
+type route struct {
+	method  string
+	pattern string // ServeMux pattern, also the OpenAPI path ("{$}" dropped)
+	public  bool   // served without a token
+	handle  func(w http.ResponseWriter, r *http.Request, p principal) error
+
+	id      string // OpenAPI operationId
+	tag     string
+	summary string
+	desc    string
+	query   []param
+	body    any  // a value of the request body type; nil: no body
+	bodyOpt bool // the body may be omitted
+	ok      int  // success status
+	resp    any  // a value of the success body type; nil: no content
+	errs    []int
+}
+
+// param documents a query parameter.
+type param struct {
+	name     string
+	desc     string
+	schema   map[string]any
+	required bool
+}
+
+var (
+	limitParam = param{name: "limit", desc: "Page size (default 100).",
+		schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}}
+	cursorParam = param{name: "cursor", desc: "The next_cursor of the previous page; omit for the first page.",
+		schema: map[string]any{"type": "string"}}
+	operatorFilter = param{name: "operator_id", desc: "Only this operator's resources. An operator token may give only its own id (another answers 404).",
+		schema: map[string]any{"type": "string"}}
+	idTokenOperator = param{name: "operator_id", desc: "The operator whose id token is meant. An administrator token needs it only when several operators have the token; an operator token may give only its own id.",
+		schema: map[string]any{"type": "string"}}
+)
+
+// pathParams documents the path wildcards, which have one meaning each.
+var pathParams = map[string]param{
+	"operatorId": {desc: "Operator id (op_…).", schema: map[string]any{"type": "string"}},
+	"tokenId":    {desc: "API token id (tok_…), as returned when the token was created.", schema: map[string]any{"type": "string"}},
+	"siteId":     {desc: "Site id (site_…).", schema: map[string]any{"type": "string"}},
+	"stationId":  {desc: stationIDDoc, schema: map[string]any{"type": "string", "pattern": stationIDPattern, "maxLength": 48}},
+	"action": {desc: "OCPP action of the station's protocol version, e.g. Reset, UnlockConnector, RemoteStartTransaction (1.x), RequestStartTransaction (2.x).",
+		schema: map[string]any{"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$", "maxLength": 64}},
+	"idToken":   {desc: "The id token value (matched case-insensitively); percent-encode characters that are special in a URL path.", schema: map[string]any{"type": "string"}},
+	"sessionId": {desc: "Session id (ses_…).", schema: map[string]any{"type": "string"}},
+}
+
+const (
+	tagMeta      = "meta"
+	tagOperators = "operators"
+	tagSites     = "sites"
+	tagStations  = "stations"
+	tagCommands  = "commands"
+	tagIDTokens  = "id-tokens"
+	tagSessions  = "sessions"
+)
+
+// Error statuses, short for the route table.
+const (
+	e400 = http.StatusBadRequest
+	e401 = http.StatusUnauthorized
+	e403 = http.StatusForbidden
+	e404 = http.StatusNotFound
+	e409 = http.StatusConflict
+	e413 = http.StatusRequestEntityTooLarge
+	e502 = http.StatusBadGateway
+	e504 = http.StatusGatewayTimeout
+)
+
+// Index is the answer of GET /api/v1/.
+type Index struct {
+	Name    string `json:"name" example:"Charge Star REST API"`
+	Version string `json:"version" doc:"Server version."`
+	OpenAPI string `json:"openapi" doc:"Path of the OpenAPI document." example:"/api/v1/openapi.json"`
+}
+
+// routeTable lists every route.
+func (h *handler) routeTable() []route {
+	read := []int{e400, e401, e404}
+	write := []int{e400, e401, e404, e413}
+	return []route{
+		{method: "GET", pattern: "/api/v1/{$}", public: true, handle: h.index,
+			id: "getIndex", tag: tagMeta, summary: "API index", desc: "Public. Names the server version and the OpenAPI document.",
+			ok: 200, resp: Index{}},
+		{method: "GET", pattern: "/api/v1/openapi.json", public: true, handle: h.serveOpenAPI,
+			id: "getOpenAPI", tag: tagMeta, summary: "This OpenAPI 3.1 document", desc: "Public (no token needed).",
+			ok: 200, resp: json.RawMessage(nil)},
+
+		// Operators and their API tokens.
+		{method: "POST", pattern: "/api/v1/operators", handle: h.createOperator,
+			id: "createOperator", tag: tagOperators, summary: "Create an operator (administrator only)",
+			body: CreateOperatorRequest{}, ok: 201, resp: Operator{}, errs: []int{e400, e401, e403, e413}},
+		{method: "GET", pattern: "/api/v1/operators", handle: h.listOperators,
+			id: "listOperators", tag: tagOperators, summary: "List operators",
+			desc:  "The administrator sees every operator; an operator token sees only its own.",
+			query: []param{limitParam, cursorParam}, ok: 200, resp: List[Operator]{}, errs: []int{e400, e401}},
+		{method: "GET", pattern: "/api/v1/operators/{operatorId}", handle: h.getOperator,
+			id: "getOperator", tag: tagOperators, summary: "Get an operator", ok: 200, resp: Operator{}, errs: read},
+		{method: "POST", pattern: "/api/v1/operators/{operatorId}/tokens", handle: h.createToken,
+			id: "createAPIToken", tag: tagOperators, summary: "Create an API token for an operator",
+			desc: "Administrator, or a token of the same operator. The token is in the answer once and never again: " +
+				"only its SHA-256 hash is stored.",
+			body: CreateTokenRequest{}, bodyOpt: true, ok: 201, resp: NewAPIToken{}, errs: write},
+		{method: "DELETE", pattern: "/api/v1/operators/{operatorId}/tokens/{tokenId}", handle: h.revokeToken,
+			id: "revokeAPIToken", tag: tagOperators, summary: "Revoke an API token",
+			desc: "The token stops working at once. Revoking a revoked token succeeds again.",
+			ok:   204, errs: []int{e400, e401, e404}},
+
+		// Sites.
+		{method: "POST", pattern: "/api/v1/sites", handle: h.createSite,
+			id: "createSite", tag: tagSites, summary: "Create a site", body: CreateSiteRequest{}, ok: 201, resp: Site{}, errs: write},
+		{method: "GET", pattern: "/api/v1/sites", handle: h.listSites,
+			id: "listSites", tag: tagSites, summary: "List sites", query: []param{operatorFilter, limitParam, cursorParam},
+			ok: 200, resp: List[Site]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/sites/{siteId}", handle: h.getSite,
+			id: "getSite", tag: tagSites, summary: "Get a site", ok: 200, resp: Site{}, errs: read},
+
+		// Stations.
+		{method: "POST", pattern: "/api/v1/stations", handle: h.createStation,
+			id: "createStation", tag: tagStations, summary: "Register a station",
+			desc: "Only a registered station may connect to /ocpp/{stationId}. id and operator_id are enough; " +
+				"connectors appear as the station reports them.",
+			body: CreateStationRequest{}, ok: 201, resp: Station{}, errs: []int{e400, e401, e404, e409, e413}},
+		{method: "GET", pattern: "/api/v1/stations", handle: h.listStations,
+			id: "listStations", tag: tagStations, summary: "List stations, ordered by id",
+			query: []param{operatorFilter, {name: "site_id", desc: "Only the stations of this site.", schema: map[string]any{"type": "string"}}, limitParam, cursorParam},
+			ok:    200, resp: List[Station]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}", handle: h.getStation,
+			id: "getStation", tag: tagStations, summary: "Get a station with its connectors", ok: 200, resp: Station{}, errs: read},
+		{method: "PATCH", pattern: "/api/v1/stations/{stationId}", handle: h.updateStation,
+			id: "updateStation", tag: tagStations, summary: "Change a station's site, password or retirement",
+			desc: "Fields left out are unchanged. A new password takes effect at the station's next connection.",
+			body: UpdateStationRequest{}, ok: 200, resp: Station{}, errs: write},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/messages", handle: h.listMessages,
+			id: "listStationMessages", tag: tagStations, summary: "The station's OCPP message log, newest first",
+			query: []param{
+				{name: "action", desc: "Only frames of this action (results and errors carry the action of the call they answer).", schema: map[string]any{"type": "string"}},
+				{name: "q", desc: "Only frames whose text contains this substring (case-sensitive).", schema: map[string]any{"type": "string"}},
+				limitParam, cursorParam},
+			ok: 200, resp: List[Message]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/status-events", handle: h.listStatusEvents,
+			id: "listStationStatusEvents", tag: tagStations, summary: "The station's status notifications, oldest first",
+			query: []param{
+				{name: "since", desc: "Only events with a station timestamp at or after this RFC 3339 time.", schema: map[string]any{"type": "string", "format": "date-time"}},
+				limitParam, cursorParam},
+			ok: 200, resp: List[StatusEvent]{}, errs: read},
+		{method: "POST", pattern: "/api/v1/stations/{stationId}/commands/{action}", handle: h.command,
+			id: "sendCommand", tag: tagCommands, summary: "Send a remote-management command to a connected station",
+			desc: commandDoc, body: json.RawMessage(nil), bodyOpt: true, ok: 200, resp: CommandResult{},
+			errs: []int{e400, e401, e404, e409, e413, e502, e504}},
+
+		// Id tokens.
+		{method: "POST", pattern: "/api/v1/id-tokens", handle: h.createIDToken,
+			id: "createIDToken", tag: tagIDTokens, summary: "Register an id token (RFID card, fleet or staff token)",
+			body: CreateIDTokenRequest{}, ok: 201, resp: IDToken{}, errs: []int{e400, e401, e404, e409, e413}},
+		{method: "GET", pattern: "/api/v1/id-tokens", handle: h.listIDTokens,
+			id: "listIDTokens", tag: tagIDTokens, summary: "List an operator's id tokens, ordered case-insensitively",
+			desc: "An administrator token must give operator_id.",
+			query: []param{{name: "operator_id", desc: "The operator (required with an administrator token; an operator token may give only its own).", schema: map[string]any{"type": "string"}},
+				limitParam, cursorParam},
+			ok: 200, resp: List[IDToken]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/id-tokens/{idToken}", handle: h.getIDToken,
+			id: "getIDToken", tag: tagIDTokens, summary: "Get an id token", query: []param{idTokenOperator},
+			ok: 200, resp: IDToken{}, errs: read},
+		{method: "PATCH", pattern: "/api/v1/id-tokens/{idToken}", handle: h.updateIDToken,
+			id: "updateIDToken", tag: tagIDTokens, summary: "Change an id token's status", query: []param{idTokenOperator},
+			body: UpdateIDTokenRequest{}, ok: 200, resp: IDToken{}, errs: write},
+		{method: "POST", pattern: "/api/v1/id-tokens/{idToken}/block", handle: h.blockIDToken,
+			id: "blockIDToken", tag: tagIDTokens, summary: "Block an id token", desc: "Same as PATCH with {\"status\":\"Blocked\"}.",
+			query: []param{idTokenOperator}, ok: 200, resp: IDToken{}, errs: read},
+
+		// Sessions.
+		{method: "GET", pattern: "/api/v1/sessions", handle: h.listSessions,
+			id: "listSessions", tag: tagSessions, summary: "List charging sessions, newest first",
+			query: []param{operatorFilter,
+				{name: "station_id", desc: "Only this station's sessions.", schema: map[string]any{"type": "string"}},
+				{name: "status", desc: "Only active or only completed sessions.", schema: map[string]any{"type": "string", "enum": []any{"active", "completed"}}},
+				limitParam, cursorParam},
+			ok: 200, resp: List[Session]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/sessions/{sessionId}", handle: h.getSession,
+			id: "getSession", tag: tagSessions, summary: "Get a session", ok: 200, resp: Session{}, errs: read},
+		{method: "GET", pattern: "/api/v1/sessions/{sessionId}/meter-values", handle: h.listMeterValues,
+			id: "listSessionMeterValues", tag: tagSessions, summary: "The session's meter values, oldest first",
+			query: []param{limitParam, cursorParam}, ok: 200, resp: List[MeterValue]{}, errs: read},
+	}
+}
+
+func (h *handler) index(w http.ResponseWriter, _ *http.Request, _ principal) error {
+	writeJSON(w, http.StatusOK, Index{Name: "Charge Star REST API", Version: apiVersion(), OpenAPI: Prefix + "openapi.json"})
+	return nil
+}
+
+func (h *handler) serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ principal) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(h.openapi)
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package server assembles Charge Star: the store, the CSMS core, the OCPP
+// gateway and the HTTP surface (one listener: /ocpp, /api/v1, /healthz,
+// /metrics), and runs them until told to stop, then shuts down in order so
+// no in-flight write is lost.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chargestar/chargestar/internal/api"
+	"github.com/chargestar/chargestar/internal/csms"
+	"github.com/chargestar/chargestar/internal/csms/ocpp16"
+	"github.com/chargestar/chargestar/internal/gateway"
+	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
+	"github.com/chargestar/chargestar/internal/store"
+	"github.com/chargestar/chargestar/internal/version"
+)
+
+// Config is everything `chargestar serve` can be told.
+type Config struct {
+	Addr              string        // listen address, e.g. ":8080"
+	DB                string        // "sqlite:PATH" or a postgres:// URL
+	Payments          string        // payment provider: "sandbox"
+	AdminToken        string        // CHARGESTAR_ADMIN_TOKEN
+	HeartbeatInterval time.Duration // told to stations at boot
+	PingInterval      time.Duration // WebSocket ping after this much silence
+	CallTimeout       time.Duration // how long a station may take to answer us
+	MaxMessageSize    int           // bytes; larger OCPP messages get a CALLERROR
+	LogMeterValues    bool          // keep MeterValues frames in the message log
+	StaleSessionGrace time.Duration // close a session its station forgot after this (see csms.Config)
+	ShutdownTimeout   time.Duration // how long a graceful shutdown may take
+	Logger            *slog.Logger
+	// Listener, when set, is used instead of listening on Addr (tests, demo).
+	Listener net.Listener
+}
+
+// Server is a running Charge Star instance.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	Store   *store.Store
+	CSMS    *csms.Service
+	Gateway *gateway.Gateway
+	http    *http.Server
+	ln      net.Listener
+}
+
+// Protocols returns the OCPP-J subprotocols served, in order of preference.
+func Protocols() []gateway.Protocol {
+	return []gateway.Protocol{
+		{Name: "ocpp1.6", Dialect: ocppj.Dialect16, New: func(svc *csms.Service, l *csms.Link) gateway.Adapter { return ocpp16.New(svc, l) }},
+	}
+}
+
+// Open opens the database (applying migrations), builds the services and
+// binds the listener. Nothing is served until Run.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 20 * time.Second
+	}
+	log := cfg.Logger
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: log, Migrate: true})
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := csms.NewMetrics(reg)
+	svc := csms.New(st, csms.Config{
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		CommandTimeout:    cfg.CallTimeout,
+		LogMeterValues:    cfg.LogMeterValues,
+		StaleSessionGrace: cfg.StaleSessionGrace,
+	}, log, metrics)
+	gw := gateway.New(svc, st, gateway.Config{
+		Protocols:      Protocols(),
+		MaxMessageSize: cfg.MaxMessageSize,
+		PingInterval:   cfg.PingInterval,
+		CallTimeout:    cfg.CallTimeout,
+	}, log)
+
+	s := &Server{cfg: cfg, log: log, Store: st, CSMS: svc, Gateway: gw}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ocpp/{stationId}", gw)
+	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, AdminToken: cfg.AdminToken, Logger: log}))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /{$}", s.index)
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	s.ln = cfg.Listener
+	if s.ln == nil {
+		s.ln, err = net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		}
+	}
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// BaseURL returns http://host:port for the listener, with a loopback host
+// when listening on all interfaces.
+func (s *Server) BaseURL() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Run serves until ctx is done, then shuts down gracefully: stop accepting,
+// let API requests finish, close station connections (their in-flight
+// calls complete first), write the last-seen times, flush queued writes and
+// close the database.
+func (s *Server) Run(ctx context.Context) error {
+	s.CSMS.Start()
+	s.Gateway.Run()
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("chargestar serving", "addr", s.ln.Addr().String(), "db", s.Store.Dialect(), "version", version.Version())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		s.log.Warn("HTTP shutdown incomplete", "err", err)
+	}
+	if err := s.Gateway.Shutdown(sctx); err != nil {
+		s.log.Warn("station connections did not all close in time", "err", err)
+	}
+	s.CSMS.Stop(sctx)
+	if err := s.Store.Close(); err != nil {
+		s.log.Error("closing database", "err", err)
+		if serveErr == nil {
+			serveErr = err
+		}
+	}
+	s.log.Info("stopped")
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return serveErr
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.Store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": "database not answering"})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+}
+
+func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"name":    "Charge Star",
+		"version": version.Version(),
+		"links": map[string]string{
+			"api":     "/api/v1/",
+			"openapi": "/api/v1/openapi.json",
+			"ocpp":    "/ocpp/{stationId}",
+			"health":  "/healthz",
+			"metrics": "/metrics",
+		},
+	})
+}
