@@ -2,11 +2,209 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"flag"
+	"fmt"
 	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/chargestar/chargestar/internal/config"
+	"github.com/chargestar/chargestar/internal/model"
+	"github.com/chargestar/chargestar/internal/server"
+	"github.com/chargestar/chargestar/internal/sim"
+	"github.com/chargestar/chargestar/internal/store"
 )
 
+const demoSynopsis = `Usage: chargestar demo [flags]
+
+Runs the whole system on a fresh temporary SQLite database seeded with a demo
+operator, site, stations and RFID tags, with simulated OCPP 1.6 stations
+connected and charging, and prints the URLs to open. The database is deleted
+on exit unless --keep is given. CHARGESTAR_ADMIN_TOKEN, when set, is used as
+the administrator token; otherwise one is generated and printed.`
+
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return config.Usagef("demo: not yet")
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var f serverFlags
+	f.register(fs, "", "text")
+	stations := fs.Int("stations", 6, "simulated stations")
+	connectors := fs.Int("connectors", 2, "connectors per station")
+	meterInterval := fs.Duration("meter-interval", 10*time.Second, "MeterValues interval of the simulated stations")
+	sessionDuration := fs.Duration("session-duration", 3*time.Minute, "mean length of a simulated charging session")
+	idle := fs.Duration("idle", 30*time.Second, "mean gap between simulated sessions on a connector")
+	keep := fs.Bool("keep", false, "keep the temporary database directory on exit")
+	if err := parseOrHelp(fs, args, stdout, demoSynopsis); err != nil {
+		return err
+	}
+	if f.db != "" {
+		return config.Usagef("--db / CHARGESTAR_DB: demo always runs on a fresh temporary database; use serve for %q", f.db)
+	}
+	if *stations < 1 || *stations > 1000 {
+		return config.Usagef("--stations / CHARGESTAR_STATIONS must be between 1 and 1000")
+	}
+	if *connectors < 1 || *connectors > 8 {
+		return config.Usagef("--connectors / CHARGESTAR_CONNECTORS must be between 1 and 8")
+	}
+	f.db = "sqlite:placeholder"
+	if err := f.check(); err != nil {
+		return err
+	}
+	if f.logLevel == "info" && os.Getenv("CHARGESTAR_LOG_LEVEL") == "" && !flagGiven(fs, "log-level") {
+		f.logLevel = "warn" // the banner is the demo's output; keep the log for problems
+	}
+	log, _ := f.logger(stderr)
+
+	dir, err := os.MkdirTemp("", "chargestar-demo-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(dir)
+	}
+	f.db = "sqlite:" + dir + "/demo.db"
+	cfg := f.serverConfig(log)
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = "demo-" + randomHex(12)
+	}
+	if !flagGiven(fs, "heartbeat-interval") && os.Getenv("CHARGESTAR_HEARTBEAT_INTERVAL") == "" {
+		cfg.HeartbeatInterval = time.Minute
+	}
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
+	fleetCfg := sim.FleetConfig{
+		Count: *stations, IDPrefix: "DEMO", Concurrency: 20,
+		Station: sim.Config{
+			URL:        "ws://" + loopback(srv.Addr()) + "/ocpp",
+			Connectors: *connectors, MeterInterval: *meterInterval, SessionDuration: *sessionDuration, Idle: *idle,
+			Vendor: "ChargeStar", Model: "Demo-22", Firmware: "1.4.2",
+		},
+	}
+	opToken, err := seedDemo(ctx, srv.Store, sim.FleetIDs(fleetCfg), *connectors)
+	if err != nil {
+		srv.Store.Close()
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	fleet, err := sim.NewFleet(fleetCfg)
+	if err != nil {
+		srv.Store.Close()
+		return err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Run(runCtx) }()
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan error, 1)
+	go func() { simDone <- fleet.Run(simCtx) }()
+
+	base := srv.BaseURL()
+	ids := sim.FleetIDs(fleetCfg)
+	fmt.Fprintf(stdout, `
+Charge Star demo is running.
+
+  Stations        %d simulated OCPP 1.6 stations (%s … %s), %d connectors each, drivers arriving and charging
+  OCPP endpoint   ws://%s/ocpp/{stationId}
+  REST API        %s/api/v1/            (OpenAPI: %s/api/v1/openapi.json)
+  Health          %s/healthz
+  Metrics         %s/metrics
+  Admin token     %s
+  Operator token  %s   (sees only "Demo Car Parks")
+  Database        %s%s
+
+Try:
+  curl -s -H 'Authorization: Bearer %s' %s/api/v1/stations/%s
+  curl -s -H 'Authorization: Bearer %s' '%s/api/v1/sessions?station_id=%s'
+  curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"Soft"}' %s/api/v1/stations/%s/commands/Reset
+
+Press Ctrl-C to stop.
+`, len(ids), ids[0], ids[len(ids)-1], *connectors, loopback(srv.Addr()), base, base, base, base,
+		cfg.AdminToken, opToken, strings.TrimPrefix(f.db, "sqlite:"), map[bool]string{true: " (kept)", false: " (deleted on exit)"}[*keep],
+		opToken, base, ids[0], opToken, base, ids[0], opToken, base, ids[0])
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-served:
+	}
+	fmt.Fprintln(stdout, "\nStopping: stations end their sessions, then the server shuts down…")
+	stopSim()
+	select {
+	case <-simDone:
+	case <-time.After(20 * time.Second):
+	}
+	stop()
+	if runErr == nil {
+		runErr = <-served
+	}
+	return runErr
+}
+
+// seedDemo creates the demo operator, site, stations and RFID tags, and an
+// API token of the operator, which it returns.
+func seedDemo(ctx context.Context, st *store.Store, stationIDs []string, connectors int) (string, error) {
+	op, err := st.CreateOperator(ctx, model.Operator{Name: "Demo Car Parks", Currency: "AUD", Country: "AU"})
+	if err != nil {
+		return "", err
+	}
+	site, err := st.CreateSite(ctx, model.Site{OperatorID: op.ID, Name: "Wynyard Car Park, Level 2", Address: "1 Wynyard Lane, Sydney NSW 2000", Timezone: "Australia/Sydney"})
+	if err != nil {
+		return "", err
+	}
+	for _, id := range stationIDs {
+		if _, err := st.CreateStation(ctx, model.Station{ID: id, OperatorID: op.ID, SiteID: site.ID}); err != nil {
+			return "", err
+		}
+		for c := 1; c <= connectors; c++ {
+			if _, err := st.CreateIDToken(ctx, model.IDToken{OperatorID: op.ID, IDToken: sim.DefaultIDTag(id, c), Status: model.TokenAccepted}); err != nil {
+				return "", err
+			}
+		}
+	}
+	// A blocked card, to try Authorize answers with.
+	if _, err := st.CreateIDToken(ctx, model.IDToken{OperatorID: op.ID, IDToken: "LOST-CARD-0001", Status: model.TokenBlocked}); err != nil {
+		return "", err
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	token := "cs_" + base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(token))
+	if _, err := st.CreateAPIToken(ctx, model.APIToken{OperatorID: op.ID, Name: "demo", Hash: sum[:]}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// loopback returns host:port to reach a listener from this machine.
+func loopback(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return "localhost:" + strconv.Itoa(tcp.Port)
+		}
+		return a.String()
+	}
+	return a.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -28,6 +28,7 @@ type serverFlags struct {
 	logMeterValues    bool
 	logLevel          string
 	logFormat         string
+	debugAddr         string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat string) {
@@ -41,6 +42,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat str
 	fs.BoolVar(&f.logMeterValues, "log-meter-values", false, "keep MeterValues frames in the per-station message log (they are stored as meter values regardless)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", defaultLogFormat, "log format: json or text")
+	fs.StringVar(&f.debugAddr, "debug-addr", "", "when set, serve Go's pprof profiles on this separate address (e.g. 127.0.0.1:6060); keep it private")
 }
 
 func (f *serverFlags) check() error {
@@ -93,6 +95,7 @@ func (f *serverFlags) serverConfig(log *slog.Logger) server.Config {
 		Addr: f.addr, DB: f.db, Payments: f.payments, AdminToken: os.Getenv("CHARGESTAR_ADMIN_TOKEN"),
 		HeartbeatInterval: f.heartbeatInterval, PingInterval: f.pingInterval, CallTimeout: f.callTimeout,
 		MaxMessageSize: f.maxMessageSize, LogMeterValues: f.logMeterValues, Logger: log,
+		DebugAddr: f.debugAddr,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,7 @@ type Config struct {
 	LogMeterValues    bool          // keep MeterValues frames in the message log
 	StaleSessionGrace time.Duration // close a session its station forgot after this (see csms.Config)
 	ShutdownTimeout   time.Duration // how long a graceful shutdown may take
+	DebugAddr         string        // when set, pprof is served on this separate listener
 	Logger            *slog.Logger
 	// Listener, when set, is used instead of listening on Addr (tests, demo).
 	Listener net.Listener
@@ -140,6 +142,22 @@ func (s *Server) Run(ctx context.Context) error {
 	s.Gateway.Run()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.cfg.DebugAddr != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		dbg.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		dsrv := &http.Server{Addr: s.cfg.DebugAddr, Handler: dbg, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := dsrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("debug listener failed", "addr", s.cfg.DebugAddr, "err", err)
+			}
+		}()
+		defer dsrv.Close()
+		s.log.Info("pprof profiles served", "addr", s.cfg.DebugAddr)
+	}
 	s.log.Info("chargestar serving", "addr", s.ln.Addr().String(), "db", s.Store.Dialect(), "version", version.Version())
 
 	var serveErr error

@@ -134,3 +134,19 @@ func TestAvailableBeforeQueuedStopDoesNotEstimate(t *testing.T) {
 		t.Fatalf("session: %+v", sess)
 	}
 }
+
+// A station that loses its network and reconnects without rebooting does
+// not boot again (1.6 stations only boot on power-up): it stays accepted.
+func TestReconnectWithoutBootStaysAccepted(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	op := srv.Operator(t, "Op")
+	srv.Station(t, op.ID, "CP7", "")
+	st := srv.Connect(t, "CP7")
+	st.CallError("Heartbeat", `{}`, "SecurityError") // never booted
+	st.Boot()
+	st.Drop()
+	servertest.Eventually(t, 5*time.Second, "disconnect", func() bool { return !srv.CSMS.Connected("CP7") })
+	st = srv.Connect(t, "CP7")
+	st.CallOK("Heartbeat", `{}`)
+	st.CallOK("StatusNotification", `{"connectorId":1,"errorCode":"NoError","status":"Available"}`)
+}
