@@ -4,16 +4,14 @@
 // subprotocol in the server's order of preference, and runs one read loop
 // per connection that feeds an ocppj.Conn bound to the version adapter.
 //
-// Idle connections are kept cheap (the goal is ≤ 16 KiB per station):
-// the read loop runs on a fresh goroutine rather than the HTTP server's
-// (whose stack has grown serving the handshake), the connection's bufio
-// buffers are 1 KiB instead of net/http's 4 KiB each, and liveness is one
-// sweeper for all connections rather than a timer per connection.
+// Idle connections are kept cheap (the goal is ≤ 16 KiB per station; see
+// ws.go for the WebSocket side): no buffers are held while a station is
+// silent, messages are handled on a pool of worker goroutines so that the
+// read loop's own stack stays small, and liveness is one sweeper for all
+// connections rather than a timer per connection.
 package gateway
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -24,8 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/model"
@@ -63,8 +59,6 @@ type Config struct {
 	WriteTimeout time.Duration
 	// CallTimeout bounds how long our CALLs wait for an answer.
 	CallTimeout time.Duration
-	// BufferSize is the per-connection read and write buffer size.
-	BufferSize int
 	// DefaultProtocol is assumed for a station that offers no subprotocol
 	// at all (some 1.6 firmware does not): its last negotiated one, else this.
 	DefaultProtocol string
@@ -85,9 +79,6 @@ func (c *Config) defaults() {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 30 * time.Second
-	}
-	if c.BufferSize <= 0 {
-		c.BufferSize = 1024
 	}
 	if c.DefaultProtocol == "" {
 		c.DefaultProtocol = "ocpp1.6"
@@ -116,13 +107,14 @@ type Gateway struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	sweeper  sync.WaitGroup
+	workers  workers
 }
 
 // New returns a gateway; call Run to start its liveness sweeper.
 func New(svc *csms.Service, stations Stations, cfg Config, log *slog.Logger) *Gateway {
 	cfg.defaults()
 	g := &Gateway{svc: svc, stations: stations, cfg: cfg, log: log, byName: map[string]Protocol{},
-		conns: map[*conn]struct{}{}, stop: make(chan struct{})}
+		conns: map[*conn]struct{}{}, stop: make(chan struct{}), workers: workers{jobs: make(chan func()), idle: 30 * time.Second}}
 	for _, p := range cfg.Protocols {
 		g.names = append(g.names, p.Name)
 		g.byName[p.Name] = p
@@ -132,14 +124,12 @@ func New(svc *csms.Service, stations Stations, cfg Config, log *slog.Logger) *Ga
 
 // conn is one live station connection.
 type conn struct {
-	g       *Gateway
-	ws      *websocket.Conn
-	nc      net.Conn
-	link    *csms.Link
-	rpc     *ocppj.Conn
-	last    atomic.Int64 // unix nanos of the last frame or pong
-	pinging atomic.Bool
-	closed  atomic.Bool
+	g      *Gateway
+	ws     *wsConn
+	link   *csms.Link
+	rpc    *ocppj.Conn
+	last   atomic.Int64 // unix nanos of the last message
+	closed atomic.Bool
 }
 
 // ServeHTTP handles GET /ocpp/{stationId}.
@@ -176,14 +166,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		g.refuse(w, "not_websocket", http.StatusUpgradeRequired, "this is an OCPP-J WebSocket endpoint")
+	key, herr := checkHandshake(r)
+	if herr != nil {
+		for k, v := range herr.header {
+			w.Header()[k] = v
+		}
+		g.refuse(w, "bad_handshake", herr.status, herr.msg)
 		return
 	}
 
 	offered := r.Header.Values("Sec-WebSocket-Protocol")
 	var proto Protocol
 	var found bool
+	answer := ""
 	if len(offered) == 0 {
 		// No subprotocol offered at all: assume the station's last one.
 		name := st.Protocol
@@ -191,16 +186,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			name = g.cfg.DefaultProtocol
 		}
 		proto, found = g.byName[name]
-	} else {
-		proto, found = g.negotiate(offered)
+	} else if proto, found = g.negotiate(offered); found {
+		answer = proto.Name
 	}
 
-	h := &hijackSizer{ResponseWriter: w, size: g.cfg.BufferSize}
-	ws, err := websocket.Accept(h, r, &websocket.AcceptOptions{
-		Subprotocols:       g.names,
-		InsecureSkipVerify: true, // stations send arbitrary Origin headers; they authenticate by id and password
-		CompressionMode:    websocket.CompressionNoContextTakeover,
-	})
+	ws, err := upgrade(w, r, key, answer, deflateResponse(r.Header), g.cfg.WriteTimeout)
 	if err != nil {
 		g.log.Info("WebSocket handshake failed", "station_id", id, "err", err)
 		return
@@ -209,12 +199,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// OCPP: complete the handshake without a subprotocol, then close.
 		g.svc.Metrics().Rejected.WithLabelValues("no_subprotocol").Inc()
 		g.log.Warn("no OCPP subprotocol in common; closing", "station_id", id, "offered", strings.Join(offered, ","))
-		ws.Close(websocket.StatusProtocolError, "no supported OCPP subprotocol offered")
+		ws.sendClose(closeProtocolError, "no supported OCPP subprotocol offered")
+		ws.closeNow()
 		return
 	}
-	ws.SetReadLimit(int64(g.cfg.MaxMessageSize) * 4)
 
-	c := &conn{g: g, ws: ws, nc: h.nc}
+	c := &conn{g: g, ws: ws}
 	c.last.Store(time.Now().UnixNano())
 	c.link = g.svc.NewLink(st, c.closeWith)
 	adapter := proto.New(g.svc, c.link)
@@ -224,7 +214,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	if g.closing.Load() {
 		g.mu.Unlock()
-		ws.Close(websocket.StatusGoingAway, "server is shutting down")
+		ws.sendClose(closeGoingAway, "server is shutting down")
+		ws.closeNow()
 		return
 	}
 	g.conns[c] = struct{}{}
@@ -235,7 +226,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.log.Error("registering station connection failed", "station_id", id, "err", err)
 		g.forget(c)
 		g.loops.Done()
-		ws.Close(websocket.StatusInternalError, "try again later")
+		ws.sendClose(closeInternalError, "try again later")
+		ws.closeNow()
 		return
 	}
 	// A fresh goroutine: the handler's own stack grew during the handshake
@@ -268,9 +260,6 @@ func (g *Gateway) forget(c *conn) {
 	g.mu.Unlock()
 }
 
-// readBufPool holds message buffers for the read loops.
-var readBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
 func (c *conn) readLoop() {
 	g := c.g
 	defer g.loops.Done()
@@ -278,68 +267,39 @@ func (c *conn) readLoop() {
 		c.rpc.Close()
 		g.svc.Disconnect(c.link)
 		g.forget(c)
-		c.ws.CloseNow()
+		c.ws.closeNow()
+		c.ws.release()
 	}()
 	ctx := context.Background()
-	max := g.cfg.MaxMessageSize
+	soft := int64(g.cfg.MaxMessageSize)
 	for {
-		_, r, err := c.ws.Reader(ctx)
-		if err != nil {
+		if err := c.ws.wait(); err != nil {
 			c.logClose(err)
 			return
 		}
-		bp := readBufPool.Get().(*[]byte)
-		buf, n, err := readMessage(r, (*bp)[:0], max)
+		m, err := c.ws.readMessage(soft, 4*soft)
 		if err != nil {
-			readBufPool.Put(bp)
 			c.logClose(err)
 			return
 		}
 		c.last.Store(time.Now().UnixNano())
-		if n > max {
-			err = c.tooBig(ctx, buf, n)
+		if m.size > soft {
+			err = c.tooBig(ctx, m.data, m.size)
 		} else {
-			err = c.rpc.HandleMessage(ctx, buf)
-		}
-		if cap(buf) <= 64<<10 {
-			*bp = buf[:0]
-			readBufPool.Put(bp)
+			// The handler runs on a worker: its stack grows deep (decoding,
+			// the database) and should not stay with an idle connection.
+			g.workers.do(func() { err = c.rpc.HandleMessage(ctx, m.data) })
 		}
 		if err != nil {
 			c.logClose(err)
 			return
-		}
-	}
-}
-
-// readMessage reads a message into buf, keeping at most max+1 bytes and
-// discarding the rest; n is the message's full length.
-func readMessage(r io.Reader, buf []byte, max int) ([]byte, int, error) {
-	n := 0
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) > max {
-				// Over the limit: keep the head (for the message id), count the rest.
-				m, err := io.Copy(io.Discard, r)
-				return buf, n + int(m), err
-			}
-			buf = append(buf, 0)[:len(buf)]
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		n += m
-		if err == io.EOF {
-			return buf, n, nil
-		}
-		if err != nil {
-			return buf, n, err
 		}
 	}
 }
 
 // tooBig answers an oversized message with a CALLERROR when its head shows
 // it is a CALL with a readable id; anything else is dropped.
-func (c *conn) tooBig(ctx context.Context, head []byte, n int) error {
+func (c *conn) tooBig(ctx context.Context, head []byte, n int64) error {
 	c.g.log.Warn("oversized message dropped", "station_id", c.link.StationID, "bytes", n, "limit", c.g.cfg.MaxMessageSize)
 	typ, id, ok := ocppj.PeekCall(head)
 	if !ok || typ != ocppj.TypeCall {
@@ -353,11 +313,9 @@ func (c *conn) tooBig(ctx context.Context, head []byte, n int) error {
 }
 
 // Write implements ocppj.Socket.
-func (c *conn) Write(ctx context.Context, msg []byte) error {
-	if c.nc != nil {
-		c.nc.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
-	}
-	return c.ws.Write(ctx, websocket.MessageText, msg)
+func (c *conn) Write(_ context.Context, msg []byte) error {
+	c.ws.setWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
+	return c.ws.writeFrame(opText, msg)
 }
 
 // closeWith closes the connection with a close frame, without blocking the caller.
@@ -365,21 +323,57 @@ func (c *conn) closeWith(reason string) {
 	if !c.closed.CompareAndSwap(false, true) {
 		return
 	}
-	code := websocket.StatusPolicyViolation
+	code := closePolicyViolation
 	if strings.Contains(reason, "shutting down") {
-		code = websocket.StatusGoingAway
+		code = closeGoingAway
 	}
-	go c.ws.Close(code, reason)
+	go c.ws.close(code, reason)
 }
 
 func (c *conn) logClose(err error) {
-	status := websocket.CloseStatus(err)
+	var ce *closeError
 	switch {
-	case status == websocket.StatusNormalClosure || status == websocket.StatusGoingAway:
-		c.g.log.Debug("station closed the connection", "station_id", c.link.StationID, "status", int(status))
-	case errors.Is(err, net.ErrClosed) || c.closed.Load():
+	case errors.As(err, &ce) && ce.remote && (ce.code == closeNormal || ce.code == closeGoingAway):
+		c.g.log.Debug("station closed the connection", "station_id", c.link.StationID, "status", ce.code)
+	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || c.closed.Load():
+		c.g.log.Debug("station connection ended", "station_id", c.link.StationID, "err", err)
 	default:
 		c.g.log.Info("station connection ended", "station_id", c.link.StationID, "err", err)
+	}
+}
+
+// workers runs message handlers on a pool of goroutines that grows with
+// demand and shrinks when idle.
+type workers struct {
+	jobs chan func()
+	idle time.Duration
+}
+
+// do runs f on a worker and waits for it.
+func (w *workers) do(f func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	job := func() { defer wg.Done(); f() }
+	select {
+	case w.jobs <- job:
+	default:
+		go w.work(job)
+	}
+	wg.Wait()
+}
+
+func (w *workers) work(job func()) {
+	job()
+	t := time.NewTimer(w.idle)
+	defer t.Stop()
+	for {
+		select {
+		case job := <-w.jobs:
+			job()
+			t.Reset(w.idle)
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -401,32 +395,36 @@ func (g *Gateway) Run() {
 	}()
 }
 
-// sweep pings every connection silent for PingInterval. A ping runs on a
-// short-lived goroutine: live stations answer within a round trip, so few
-// exist at once; a dead one is closed when its pong does not come.
+// sweep pings every connection silent for PingInterval and closes those
+// whose ping went unanswered for PongTimeout. Pings are written on a
+// short-lived goroutine each, so one stuck connection cannot hold the sweep.
 func (g *Gateway) sweep(now time.Time) {
 	idle := now.Add(-g.cfg.PingInterval).UnixNano()
-	var due []*conn
+	dead := now.Add(-g.cfg.PongTimeout).UnixNano()
+	var ping, kill []*conn
 	g.mu.Lock()
 	for c := range g.conns {
-		if c.last.Load() < idle && !c.pinging.Load() {
-			due = append(due, c)
+		sent := c.ws.pingSent.Load()
+		switch {
+		case sent != 0 && sent < dead:
+			kill = append(kill, c)
+		case sent == 0 && c.last.Load() < idle && c.ws.lastRead.Load() < idle:
+			ping = append(ping, c)
 		}
 	}
 	g.mu.Unlock()
-	for _, c := range due {
-		c.pinging.Store(true)
+	for _, c := range kill {
+		g.log.Info("station did not answer ping; closing", "station_id", c.link.StationID)
+		c.closed.Store(true)
+		c.ws.closeNow()
+	}
+	for _, c := range ping {
+		c.ws.pingSent.Store(now.UnixNano())
 		go func() {
-			defer c.pinging.Store(false)
-			ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PongTimeout)
-			defer cancel()
-			if err := c.ws.Ping(ctx); err != nil {
-				g.log.Info("station did not answer ping; closing", "station_id", c.link.StationID, "err", err)
-				c.closed.Store(true)
-				c.ws.CloseNow()
-				return
+			c.ws.setWriteDeadline(time.Now().Add(g.cfg.WriteTimeout))
+			if err := c.ws.writeFrame(opPing, nil); err != nil {
+				c.ws.closeNow()
 			}
-			c.last.Store(time.Now().UnixNano())
 		}()
 	}
 }
@@ -454,7 +452,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, c := range conns {
-			c.ws.CloseNow()
+			c.ws.closeNow()
 		}
 		return ctx.Err()
 	}
@@ -465,40 +463,6 @@ func (g *Gateway) Connections() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.conns)
-}
-
-// hijackSizer makes the hijacked connection's bufio buffers small: net/http
-// hands over 4 KiB each for reading and writing, which would be most of an
-// idle station's memory.
-type hijackSizer struct {
-	http.ResponseWriter
-	size int
-	nc   net.Conn
-}
-
-func (h *hijackSizer) Unwrap() http.ResponseWriter { return h.ResponseWriter }
-
-func (h *hijackSizer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	h.nc = nc
-	n := brw.Reader.Buffered()
-	if n == 0 {
-		return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, h.size), bufio.NewWriterSize(nc, h.size)), nil
-	}
-	// The station sent its first frame right behind the handshake and
-	// net/http has read part of it already. websocket.Accept keeps only what
-	// our reader has buffered, so those bytes must be in its buffer, not
-	// merely readable from it.
-	head, _ := brw.Reader.Peek(n)
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(head)), nc), max(h.size, n))
-	if _, err := br.Peek(n); err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(nc, h.size)), nil
 }
 
 func itoa(n int) string {
