@@ -75,7 +75,7 @@ func (s *Service) StatusNotification(ctx context.Context, l *Link, ev model.Stat
 		return fmt.Errorf("recording status: %w", err)
 	}
 	if ev.ConnectorID > 0 && ev.Status == "Available" {
-		if txID, ref, open := l.txOnConnector(ev.ConnectorID); open {
+		if txID, ref, open := s.txOnConnector(ctx, l, ev.ConnectorID); open {
 			stationID, at := l.StationID, ev.Timestamp
 			s.after(s.cfg.StaleSessionGrace, func() { s.closeStale(stationID, txID, ref, at) })
 		}
@@ -157,8 +157,10 @@ func (s *Service) MeterValues(ctx context.Context, l *Link, connectorID int, tra
 		if ref, ok := s.sessionFor(ctx, l, transactionID); ok {
 			sessionID = ref.sessionID
 		}
-	} else if id, ref, ok := l.txOnConnector(connectorID); ok && connectorID > 0 {
-		sessionID, transactionID = ref.sessionID, id
+	} else if connectorID > 0 {
+		if id, ref, ok := s.txOnConnector(ctx, l, connectorID); ok {
+			sessionID, transactionID = ref.sessionID, id
+		}
 	}
 	now := s.Now()
 	for i := range values {
@@ -175,6 +177,21 @@ func (s *Service) MeterValues(ctx context.Context, l *Link, connectorID int, tra
 		return fmt.Errorf("storing meter values: %w", err)
 	}
 	return nil
+}
+
+// txOnConnector finds the open session of a connector, from the link's
+// cache or the store.
+func (s *Service) txOnConnector(ctx context.Context, l *Link, connectorID int) (string, txRef, bool) {
+	if id, ref, ok := l.txOnConnector(connectorID); ok {
+		return id, ref, true
+	}
+	sess, err := s.store.ActiveSession(ctx, l.StationID, connectorID)
+	if err != nil {
+		return "", txRef{}, false
+	}
+	ref := txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh}
+	l.rememberTx(sess.TransactionID, ref)
+	return sess.TransactionID, ref, true
 }
 
 // sessionFor finds the session of a transaction id, from the link's cache

@@ -3,7 +3,6 @@ package csms
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,13 +160,7 @@ func (s *Service) Connect(ctx context.Context, l *Link) error {
 		return errors.New("csms: link not bound to a protocol")
 	}
 	now := s.Now()
-	if err := s.store.RecordConnected(ctx, l.StationID, l.proto.Version(), now); err != nil {
-		return fmt.Errorf("recording connection: %w", err)
-	}
-	if op, err := s.store.GetOperator(ctx, l.OperatorID); err == nil {
-		l.Currency = op.Currency
-	}
-	s.primeTxCache(ctx, l)
+	l.Currency = s.operatorCurrency(ctx, l.OperatorID)
 	l.Touch(now)
 	s.registry.mu.Lock()
 	old := s.registry.links[l.StationID]
@@ -180,19 +173,37 @@ func (s *Service) Connect(ctx context.Context, l *Link) error {
 		s.metrics.StationsConnected.Inc()
 		s.log.Info("station connected", "station_id", l.StationID, "protocol", l.proto.Version())
 	}
+	// The protocol and connection time are written in the background: after
+	// an outage thousands of stations reconnect at once, and none should
+	// wait for the database before it may speak.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.store.RecordConnected(context.Background(), l.StationID, l.proto.Version(), now); err != nil {
+			s.log.Warn("recording a station connection failed", "station_id", l.StationID, "err", err)
+		}
+	}()
 	return nil
 }
 
-// primeTxCache loads the station's open sessions into the link's cache.
-func (s *Service) primeTxCache(ctx context.Context, l *Link) {
-	sessions, err := s.store.ListActiveSessions(ctx, l.StationID)
+// operatorCurrency returns an operator's currency, cached: it is read on
+// every connection and practically never changes.
+func (s *Service) operatorCurrency(ctx context.Context, operatorID string) string {
+	s.currencyMu.RLock()
+	cur, ok := s.currency[operatorID]
+	s.currencyMu.RUnlock()
+	if ok {
+		return cur
+	}
+	op, err := s.store.GetOperator(ctx, operatorID)
 	if err != nil {
-		s.log.Warn("loading open sessions failed", "station_id", l.StationID, "err", err)
-		return
+		s.log.Warn("loading operator failed", "operator_id", operatorID, "err", err)
+		return ""
 	}
-	for _, ss := range sessions {
-		l.rememberTx(ss.TransactionID, txRef{sessionID: ss.ID, connectorID: ss.ConnectorID, meterStartWh: ss.MeterStartWh})
-	}
+	s.currencyMu.Lock()
+	s.currency[operatorID] = op.Currency
+	s.currencyMu.Unlock()
+	return op.Currency
 }
 
 // Disconnect removes the link if it is still the station's live one.

@@ -19,6 +19,9 @@ type Metrics struct {
 	SessionsStopped     prometheus.Counter
 	UnknownTransactions prometheus.Counter
 	Rejected            *prometheus.CounterVec // reason: connections refused at the door
+	StoreBatch          prometheus.Histogram   // seconds per group-commit transaction
+	StoreBatchWrites    prometheus.Histogram   // writes per group-commit transaction
+	StoreBatchFailures  prometheus.Counter
 
 	// Resolved children, so the per-message path does no label hashing.
 	mu       sync.RWMutex
@@ -63,12 +66,35 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chargestar_ocpp_connections_rejected_total", Help: "OCPP connection attempts refused, by reason.",
 		}, []string{"reason"}),
+		StoreBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "chargestar_store_batch_duration_seconds",
+			Help:    "Time to run and commit one group-commit transaction.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+		StoreBatchWrites: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "chargestar_store_batch_writes",
+			Help:    "Writes (meter values, status changes, session starts and stops, …) committed per transaction.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
+		}),
+		StoreBatchFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargestar_store_batch_failures_total", Help: "Group-commit transactions that failed (their writes were retried one by one).",
+		}),
 		handled:  map[[2]string]prometheus.Counter{},
 		duration: map[string]prometheus.Observer{},
 	}
 	reg.MustRegister(m.StationsConnected, m.Messages, m.CallDuration, m.CommandDuration,
-		m.SessionsStarted, m.SessionsStopped, m.UnknownTransactions, m.Rejected)
+		m.SessionsStarted, m.SessionsStopped, m.UnknownTransactions, m.Rejected,
+		m.StoreBatch, m.StoreBatchWrites, m.StoreBatchFailures)
 	return m
+}
+
+// ObserveBatch records one group-commit transaction (store.Options.OnBatch).
+func (m *Metrics) ObserveBatch(writes, _ int, took time.Duration, err error) {
+	m.StoreBatch.Observe(took.Seconds())
+	m.StoreBatchWrites.Observe(float64(writes))
+	if err != nil {
+		m.StoreBatchFailures.Inc()
+	}
 }
 
 // maxActions bounds label cardinality: a station sending random action

@@ -35,7 +35,6 @@ type Store interface {
 	StopSession(ctx context.Context, p store.StopSessionParams) (model.Session, store.StopOutcome, error)
 	GetSessionByTransaction(ctx context.Context, stationID, transactionID string) (model.Session, error)
 	ActiveSession(ctx context.Context, stationID string, connectorID int) (model.Session, error)
-	ListActiveSessions(ctx context.Context, stationID string) ([]model.Session, error)
 	AppendMeterValues(ctx context.Context, mvs []model.MeterValue) error
 	LogMessages(entries ...model.MessageLogEntry)
 	GetOperator(ctx context.Context, id string) (model.Operator, error)
@@ -96,6 +95,9 @@ type Service struct {
 	wg       sync.WaitGroup
 	timersMu sync.Mutex
 	timers   map[*time.Timer]struct{} // stale-session checks waiting to run
+
+	currencyMu sync.RWMutex
+	currency   map[string]string // operator id → currency
 }
 
 // Option customises a Service.
@@ -122,7 +124,7 @@ func New(st Store, cfg Config, log *slog.Logger, m *Metrics, opts ...Option) *Se
 		m = NewMetrics(nil)
 	}
 	s := &Service{store: st, cfg: cfg, log: log, metrics: m, now: time.Now, vendors: map[string]DataTransferHandler{},
-		stop: make(chan struct{}), timers: map[*time.Timer]struct{}{}}
+		stop: make(chan struct{}), timers: map[*time.Timer]struct{}{}, currency: map[string]string{}}
 	s.registry.links = map[string]*Link{}
 	s.auth = &TokenAuthorizer{Store: st}
 	for _, o := range opts {

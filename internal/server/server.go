@@ -75,13 +75,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = 20 * time.Second
 	}
 	log := cfg.Logger
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: log, Migrate: true})
-	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := csms.NewMetrics(reg)
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: log, Migrate: true, OnBatch: metrics.ObserveBatch})
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
 	svc := csms.New(st, csms.Config{
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		CommandTimeout:    cfg.CallTimeout,

@@ -260,7 +260,9 @@ func (f *Fleet) Storm(ctx context.Context, timeout time.Duration) StormResult {
 func (r StormResult) String() string {
 	s := fmt.Sprintf("storm: %d stations, %d connections dropped in %v; ", r.Stations, r.Dropped, r.DropTook.Round(time.Millisecond))
 	if r.AllBooted > 0 {
-		s += fmt.Sprintf("all connected again after %v, all booted after %v", r.AllConnected.Round(time.Millisecond), r.AllBooted.Round(time.Millisecond))
+		s += fmt.Sprintf("all connected again after %v, all booted after %v (from the first drop; %v and %v after the last drop)",
+			r.AllConnected.Round(time.Millisecond), r.AllBooted.Round(time.Millisecond),
+			(r.AllConnected - r.DropTook).Round(time.Millisecond), (r.AllBooted - r.DropTook).Round(time.Millisecond))
 	} else {
 		s += fmt.Sprintf("%d of %d booted again; %d stuck", r.Booted, r.Stations, len(r.Stuck))
 	}

@@ -356,6 +356,7 @@ func (s *Store) runBatch(w *wtx, batch []*op, logs []model.MessageLogEntry) {
 	s.batchedOps.Add(int64(len(live)))
 	defer s.prepareWStmts()
 	results := make([]error, len(live))
+	began := time.Now()
 	err := s.inTx(w, func(ctx context.Context) error {
 		for i, o := range live {
 			if err := s.apply(ctx, w, o); err != nil {
@@ -372,6 +373,9 @@ func (s *Store) runBatch(w *wtx, batch []*op, logs []model.MessageLogEntry) {
 		}
 		return s.insertLogs(ctx, w, logs)
 	})
+	if f := s.opts.OnBatch; f != nil {
+		f(len(live), len(logs), time.Since(began), err)
+	}
 	if err == nil {
 		s.loggedMessages.Add(int64(len(logs)))
 		for i, o := range live {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/chargestar/chargestar/internal/model"
 )
@@ -32,23 +34,97 @@ func (s *Store) AppendMeterValues(ctx context.Context, mvs []model.MeterValue) e
 		if mv.StationID == "" || mv.Timestamp.IsZero() {
 			return fmt.Errorf("store: append meter values: station id and timestamp are required")
 		}
-		samples := mv.Samples
-		if samples == nil {
-			samples = []model.SampledValue{}
-		}
-		js, err := json.Marshal(samples)
-		if err != nil {
-			return fmt.Errorf("store: append meter values: %w", err)
-		}
+		js := appendSamples(make([]byte, 0, samplesSize(mv.Samples)), mv.Samples)
 		recv := mv.ReceivedAt
 		if recv.IsZero() {
 			recv = now
 		}
 		rows = append(rows, mv.StationID, mv.ConnectorID, nullIfEmpty(mv.SessionID), nullIfEmpty(mv.TransactionID),
 			s.d.ts(mv.Timestamp), mv.Context, nullFloat(mv.EnergyWh), nullFloat(mv.PowerW), nullFloat(mv.SoC),
-			string(js), s.d.ts(recv))
+			// js is never written again: share its bytes instead of copying
+			// them into a string (this is a hot path: one per meter value).
+			unsafe.String(unsafe.SliceData(js), len(js)), s.d.ts(recv))
 	}
 	return wrap("append meter values", s.submit(ctx, &op{rows: rows}))
+}
+
+// samplesSize estimates appendSamples' output length, so the buffer is
+// allocated once.
+func samplesSize(samples []model.SampledValue) int {
+	n := 2
+	for _, sv := range samples {
+		n += 16 + len(sv.Value) + len(sv.Context) + len(sv.Format) + len(sv.Measurand) + len(sv.Phase) + len(sv.Location) + len(sv.Unit)
+		n += 14 * 6 // the optional keys and quotes
+	}
+	return n
+}
+
+// appendSamples encodes samples as the JSON array json.Marshal would
+// produce (model.SampledValue's tags), without reflection: this runs for
+// every meter value on the ingest path.
+func appendSamples(b []byte, samples []model.SampledValue) []byte {
+	b = append(b, '[')
+	for i, sv := range samples {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"value":`...)
+		b = appendJSONString(b, sv.Value)
+		for _, f := range [...]struct{ name, v string }{
+			{`,"context":`, sv.Context}, {`,"format":`, sv.Format}, {`,"measurand":`, sv.Measurand},
+			{`,"phase":`, sv.Phase}, {`,"location":`, sv.Location}, {`,"unit":`, sv.Unit},
+		} {
+			if f.v != "" {
+				b = append(b, f.name...)
+				b = appendJSONString(b, f.v)
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func scanMeterValue(sc interface{ Scan(...any) error }) (model.MeterValue, error) {
