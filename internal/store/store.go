@@ -82,9 +82,9 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
-	wdb *sql.DB // writes: SQLite's single connection, or the PostgreSQL pool
-	rdb *sql.DB // reads: SQLite's read pool, or the same PostgreSQL pool
-	cdb *sql.DB // SQLite: the checkpointer's connection (nil for PostgreSQL)
+	wdb    *sql.DB // writes: SQLite's single connection, or the PostgreSQL pool
+	rdb    *sql.DB // reads: SQLite's read pool, or the same PostgreSQL pool
+	cdb    *sql.DB // SQLite: the checkpointer's connection (nil for PostgreSQL)
 	ckDone chan struct{}
 
 	pgLockID int64 // advisory lock for migrations (PostgreSQL)
