@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -30,6 +29,7 @@ type serverFlags struct {
 	logLevel          string
 	logFormat         string
 	debugAddr         string
+	logRetention      time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat string) {
@@ -43,6 +43,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat str
 	fs.BoolVar(&f.logMeterValues, "log-meter-values", false, "keep MeterValues frames in the per-station message log (they are stored as meter values regardless)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", defaultLogFormat, "log format: json or text")
+	fs.DurationVar(&f.logRetention, "message-log-retention", 7*24*time.Hour, "keep the per-station OCPP message log this long (0: forever)")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "when set, serve Go's pprof profiles on this separate address (e.g. 127.0.0.1:6060); keep it private")
 }
 
@@ -69,6 +70,9 @@ func (f *serverFlags) check() error {
 	if f.callTimeout < time.Second {
 		return config.Usagef("--call-timeout / CHARGESTAR_CALL_TIMEOUT must be at least 1s")
 	}
+	if f.logRetention < 0 {
+		return config.Usagef("--message-log-retention / CHARGESTAR_MESSAGE_LOG_RETENTION must not be negative")
+	}
 	if f.maxMessageSize < 4<<10 || f.maxMessageSize > 64<<20 {
 		return config.Usagef("--max-message-size / CHARGESTAR_MAX_MESSAGE_SIZE must be between 4096 and 67108864")
 	}
@@ -91,23 +95,12 @@ func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, config.Usagef("--log-format / CHARGESTAR_LOG_FORMAT must be json or text, got %q", f.logFormat)
 }
 
-// tuneGC sets the garbage collector's target unless GOGC is set. With tens
-// of thousands of connections, every collection scans as many goroutine
-// stacks, so collecting less often (heap up to 5× the live data instead of
-// 2×) cut the CPU per message measurably (docs/benchmarks.md); the live heap
-// of a node is small (a few KiB per station) and the memory is there.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-}
-
 func (f *serverFlags) serverConfig(log *slog.Logger) server.Config {
 	return server.Config{
 		Addr: f.addr, DB: f.db, Payments: f.payments, AdminToken: os.Getenv("CHARGESTAR_ADMIN_TOKEN"),
 		HeartbeatInterval: f.heartbeatInterval, PingInterval: f.pingInterval, CallTimeout: f.callTimeout,
 		MaxMessageSize: f.maxMessageSize, LogMeterValues: f.logMeterValues, Logger: log,
-		DebugAddr: f.debugAddr,
+		DebugAddr: f.debugAddr, MessageLogRetention: f.logRetention,
 	}
 }
 
@@ -122,7 +115,6 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log, _ := f.logger(stderr)
-	tuneGC()
 	srv, err := server.Open(ctx, f.serverConfig(log))
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,19 +31,20 @@ import (
 
 // Config is everything `chargestar serve` can be told.
 type Config struct {
-	Addr              string        // listen address, e.g. ":8080"
-	DB                string        // "sqlite:PATH" or a postgres:// URL
-	Payments          string        // payment provider: "sandbox"
-	AdminToken        string        // CHARGESTAR_ADMIN_TOKEN
-	HeartbeatInterval time.Duration // told to stations at boot
-	PingInterval      time.Duration // WebSocket ping after this much silence
-	CallTimeout       time.Duration // how long a station may take to answer us
-	MaxMessageSize    int           // bytes; larger OCPP messages get a CALLERROR
-	LogMeterValues    bool          // keep MeterValues frames in the message log
-	StaleSessionGrace time.Duration // close a session its station forgot after this (see csms.Config)
-	ShutdownTimeout   time.Duration // how long a graceful shutdown may take
-	DebugAddr         string        // when set, pprof is served on this separate listener
-	Logger            *slog.Logger
+	Addr                string        // listen address, e.g. ":8080"
+	DB                  string        // "sqlite:PATH" or a postgres:// URL
+	Payments            string        // payment provider: "sandbox"
+	AdminToken          string        // CHARGESTAR_ADMIN_TOKEN
+	HeartbeatInterval   time.Duration // told to stations at boot
+	PingInterval        time.Duration // WebSocket ping after this much silence
+	CallTimeout         time.Duration // how long a station may take to answer us
+	MaxMessageSize      int           // bytes; larger OCPP messages get a CALLERROR
+	LogMeterValues      bool          // keep MeterValues frames in the message log
+	StaleSessionGrace   time.Duration // close a session its station forgot after this (see csms.Config)
+	ShutdownTimeout     time.Duration // how long a graceful shutdown may take
+	DebugAddr           string        // when set, pprof is served on this separate listener
+	MessageLogRetention time.Duration // message-log entries older than this are deleted hourly; 0 keeps them
+	Logger              *slog.Logger
 	// Listener, when set, is used instead of listening on Addr (tests, demo).
 	Listener net.Listener
 }
@@ -158,6 +160,16 @@ func (s *Server) Run(ctx context.Context) error {
 		defer dsrv.Close()
 		s.log.Info("pprof profiles served", "addr", s.cfg.DebugAddr)
 	}
+	var jobs sync.WaitGroup
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	if s.cfg.MessageLogRetention > 0 {
+		jobs.Add(1)
+		go func() {
+			defer jobs.Done()
+			s.pruneMessageLog(jobsCtx)
+		}()
+	}
+	defer func() { stopJobs(); jobs.Wait() }()
 	s.log.Info("chargestar serving", "addr", s.ln.Addr().String(), "db", s.Store.Dialect(), "version", version.Version())
 
 	var serveErr error
@@ -166,6 +178,8 @@ func (s *Server) Run(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.log.Info("shutting down")
+	stopJobs()
+	jobs.Wait()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {
@@ -186,6 +200,29 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	}
 	return serveErr
+}
+
+// pruneMessageLog deletes old message-log entries a minute after start and
+// then hourly, until ctx ends.
+func (s *Server) pruneMessageLog(ctx context.Context) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		before := time.Now().Add(-s.cfg.MessageLogRetention)
+		if n, err := s.Store.PruneMessages(ctx, before); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("pruning the message log failed", "err", err)
+			}
+		} else if n > 0 {
+			s.log.Info("message log pruned", "deleted", n, "before", before.UTC().Format(time.RFC3339))
+		}
+		t.Reset(time.Hour)
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

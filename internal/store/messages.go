@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +93,18 @@ func (s *Store) PruneMessages(ctx context.Context, before time.Time) (int64, err
 	t := s.d.ts(before)
 	var total int64
 	for {
+		// Rows are appended in time order: when the oldest is recent enough
+		// there is nothing to do (and no reason to scan the table for it).
+		var oldest time.Time
+		err := s.rdb.QueryRowContext(ctx, `SELECT at FROM message_log ORDER BY id LIMIT 1`).Scan(tsCol(&oldest))
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !oldest.Before(before) {
+			return total, nil
+		}
+		if err != nil {
+			return total, wrap("prune messages", err)
+		}
 		var n int64
-		err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		err = s.write(ctx, func(ctx context.Context, w *wtx) error {
 			res, err := w.exec(ctx, `DELETE FROM message_log WHERE id IN
 				(SELECT id FROM message_log WHERE at < $1 ORDER BY id LIMIT $2)`, t, pruneChunk)
 			if err != nil {

@@ -1000,15 +1000,26 @@ func testMessages(t *testing.T, h *harness) {
 	// pruning more than one chunk
 	bulk := make([]model.MessageLogEntry, pruneChunk+10)
 	for i := range bulk {
-		bulk[i] = model.MessageLogEntry{StationID: "CP-3", At: t0, Direction: model.DirectionIn, MessageType: 2, Payload: "[]"}
+		// the log is appended in server-clock order: later rows, later times
+		bulk[i] = model.MessageLogEntry{StationID: "CP-3", At: t0.Add(2 * time.Hour), Direction: model.DirectionIn, MessageType: 2, Payload: "[]"}
 	}
 	s2 := h.open(Options{MessageLogQueue: len(bulk)})
 	s2.LogMessages(bulk...)
 	check(t, s2.Close()) // flushes the log queue
-	n, err = s.PruneMessages(ctx, t0.Add(time.Minute))
+	n, err = s.PruneMessages(ctx, t0.Add(90*time.Minute))
+	check(t, err)
+	if n != 1 {
+		t.Errorf("prune up to the bulk: %d, want 1 (m3)", n)
+	}
+	n, err = s.PruneMessages(ctx, t0.Add(3*time.Hour))
 	check(t, err)
 	if n != int64(len(bulk)) {
 		t.Errorf("bulk prune: %d, want %d", n, len(bulk))
+	}
+	n, err = s.PruneMessages(ctx, t0.Add(3*time.Hour))
+	check(t, err)
+	if n != 0 {
+		t.Errorf("prune of an empty log: %d", n)
 	}
 	if d := s.DroppedLogMessages() + s2.DroppedLogMessages(); d != 0 {
 		t.Errorf("%d messages dropped", d)
