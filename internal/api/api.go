@@ -59,6 +59,8 @@ type Store interface {
 	ListConnectorsOf(ctx context.Context, stationIDs []string) (map[string][]model.Connector, error)
 	ListMessages(ctx context.Context, f store.MessageFilter) ([]model.MessageLogEntry, error)
 	ListStatusEvents(ctx context.Context, stationID string, since time.Time, limit int) ([]model.StatusEvent, error)
+	ListStationVariables(ctx context.Context, stationID string, f store.VariableFilter) ([]model.StationVariable, error)
+	ListStationEvents(ctx context.Context, f store.StationEventFilter) ([]model.StationEvent, error)
 
 	CreateIDToken(ctx context.Context, t model.IDToken) (model.IDToken, error)
 	GetIDToken(ctx context.Context, operatorID, idToken string) (model.IDToken, error)
@@ -74,6 +76,8 @@ type Store interface {
 // *csms.Service).
 type CSMS interface {
 	Command(ctx context.Context, stationID, action string, payload []byte) (csms.CommandResult, error)
+	SendNeutral(ctx context.Context, stationID string, c csms.NeutralCommand) (string, csms.CommandResult, error)
+	SetRegistration(ctx context.Context, stationID, status string) error
 	Connected(stationID string) bool
 }
 

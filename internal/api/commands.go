@@ -18,6 +18,7 @@ import (
 type CommandResult struct {
 	Status   string          `json:"status" doc:"The status field of the station's answer, or Accepted when the answer has none (e.g. 1.6 GetConfiguration)." example:"Accepted"`
 	Response json.RawMessage `json:"response" doc:"The station's answer (CALLRESULT payload), verbatim."`
+	Action   string          `json:"action,omitempty" doc:"For a version-neutral command: the OCPP action that was sent." example:"RequestStartTransaction"`
 }
 
 var actionRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
@@ -28,6 +29,9 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request, p principal) e
 		return err
 	}
 	action := r.PathValue("action")
+	if csms.IsNeutralCommand(action) {
+		return h.neutralCommand(w, r, p, action)
+	}
 	if !actionRE.MatchString(action) {
 		return errorf(http.StatusBadRequest, codeUnknownCommand, "%q is not an OCPP action name", action)
 	}
@@ -49,21 +53,28 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request, p principal) e
 	if err != nil {
 		return commandError(err, st.ID, st.Protocol, action)
 	}
+	return writeCommandResult(w, st.ID, "", res.Payload)
+}
+
+// writeCommandResult answers with the station's reply; neutral is the
+// action a version-neutral command was sent as ("" for a plain one).
+func writeCommandResult(w http.ResponseWriter, stationID, neutral string, payload []byte) error {
+	action := neutral
 	status := "Accepted"
 	var answer struct {
 		Status json.RawMessage `json:"status"`
 	}
-	if json.Unmarshal(res.Payload, &answer) == nil {
+	if json.Unmarshal(payload, &answer) == nil {
 		var s string
 		if json.Unmarshal(answer.Status, &s) == nil && s != "" {
 			status = s
 		}
 	}
-	resp := json.RawMessage(res.Payload)
+	resp := json.RawMessage(payload)
 	if !json.Valid(resp) {
-		return errorf(http.StatusBadGateway, codeStationError, "station %q answered %s with a payload that is not JSON", st.ID, action)
+		return errorf(http.StatusBadGateway, codeStationError, "station %q answered with a payload that is not JSON", stationID)
 	}
-	writeJSON(w, http.StatusOK, CommandResult{Status: status, Response: resp})
+	writeJSON(w, http.StatusOK, CommandResult{Status: status, Response: resp, Action: action})
 	return nil
 }
 

@@ -35,6 +35,8 @@ var contractRoutes = []string{
 	"PATCH /api/v1/stations/{stationId}",
 	"GET /api/v1/stations/{stationId}/messages",
 	"GET /api/v1/stations/{stationId}/status-events",
+	"GET /api/v1/stations/{stationId}/variables",
+	"GET /api/v1/stations/{stationId}/events",
 	"POST /api/v1/stations/{stationId}/commands/{action}",
 	"POST /api/v1/id-tokens",
 	"GET /api/v1/id-tokens",

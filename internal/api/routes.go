@@ -156,9 +156,23 @@ func (h *handler) routeTable() []route {
 				{name: "since", desc: "Only events with a station timestamp at or after this RFC 3339 time.", schema: map[string]any{"type": "string", "format": "date-time"}},
 				limitParam, cursorParam},
 			ok: 200, resp: List[StatusEvent]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/variables", handle: h.listVariables,
+			id: "listStationVariables", tag: tagStations, summary: "The device model of an OCPP 2.x station",
+			desc: "Every variable attribute the station reported (NotifyReport, after a GetBaseReport or GetReport command) or that a GetVariables/SetVariables command read or wrote; empty for 1.x stations.",
+			query: []param{
+				{name: "component", desc: "Only this component (case-insensitive).", schema: map[string]any{"type": "string"}},
+				{name: "variable", desc: "Only this variable (case-insensitive).", schema: map[string]any{"type": "string"}}},
+			ok: 200, resp: List[Variable]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/events", handle: h.listStationEvents,
+			id: "listStationEvents", tag: tagStations, summary: "Events the station reported, newest first",
+			desc: "Security events, OCPP 2.x monitoring events (NotifyEvent) and OCPP 2.1 payment settlements (NotifySettlement).",
+			query: []param{
+				{name: "kind", desc: "Only events of this kind.", schema: map[string]any{"type": "string", "enum": []string{"security", "notify", "settlement"}}},
+				limitParam, cursorParam},
+			ok: 200, resp: List[StationEvent]{}, errs: read},
 		{method: "POST", pattern: "/api/v1/stations/{stationId}/commands/{action}", handle: h.command,
 			id: "sendCommand", tag: tagCommands, summary: "Send a remote-management command to a connected station",
-			desc: commandDoc, body: json.RawMessage(nil), bodyOpt: true, ok: 200, resp: CommandResult{},
+			desc: commandDoc + neutralCommandDoc, body: json.RawMessage(nil), bodyOpt: true, ok: 200, resp: CommandResult{},
 			errs: []int{e400, e401, e404, e409, e413, e502, e504}},
 
 		// Id tokens.

@@ -55,17 +55,19 @@ type Connector struct {
 
 // CreateStationRequest is the body of POST /api/v1/stations.
 type CreateStationRequest struct {
-	ID         string  `json:"id" pattern:"^[A-Za-z0-9._:*+|@-]{1,48}$" maxLength:"48" doc:"The station's OCPP identity (see the stationId path parameter)."`
-	OperatorID string  `json:"operator_id,omitempty" doc:"The owning operator. An operator token may omit it (its own) but not name another; an administrator token must give it."`
-	SiteID     string  `json:"site_id,omitempty" doc:"A site of the same operator."`
-	Password   *string `json:"password,omitempty" minLength:"8" maxLength:"40" doc:"Enables OCPP Basic authentication (security profile 1) with this password. 8 to 40 printable ASCII characters: OCPP security profile 1 (the OCPP 1.6 security whitepaper; BasicAuthPassword in 2.0.1) carries the password in a station configuration value of at most 40 characters. Use a random secret of 16 or more characters. Only a salted hash is stored."`
+	ID                 string  `json:"id" pattern:"^[A-Za-z0-9._:*+|@-]{1,48}$" maxLength:"48" doc:"The station's OCPP identity (see the stationId path parameter)."`
+	OperatorID         string  `json:"operator_id,omitempty" doc:"The owning operator. An operator token may omit it (its own) but not name another; an administrator token must give it."`
+	SiteID             string  `json:"site_id,omitempty" doc:"A site of the same operator."`
+	RegistrationStatus string  `json:"registration_status,omitempty" enum:"Accepted,Pending,Rejected" doc:"Accepted (the default) lets the station operate at its next BootNotification; Pending holds it at boot so that it can be configured first (commands may be sent to it, it may send nothing but BootNotification); Rejected refuses it. A change while the station is connected asks it to boot again (TriggerMessage BootNotification)."`
+	Password           *string `json:"password,omitempty" minLength:"8" maxLength:"40" doc:"Enables OCPP Basic authentication (security profile 1) with this password. 8 to 40 printable ASCII characters: OCPP security profile 1 (the OCPP 1.6 security whitepaper; BasicAuthPassword in 2.0.1) carries the password in a station configuration value of at most 40 characters. Use a random secret of 16 or more characters. Only a salted hash is stored."`
 }
 
 // UpdateStationRequest is the body of PATCH /api/v1/stations/{stationId}.
 type UpdateStationRequest struct {
-	SiteID   Optional[string] `json:"site_id,omitzero" doc:"A site of the station's operator; null or \"\" unassigns."`
-	Password Optional[string] `json:"password,omitzero" minLength:"8" maxLength:"40" doc:"A new Basic-authentication password, or null to turn Basic authentication off. 8 to 40 printable ASCII characters: OCPP security profile 1 (the OCPP 1.6 security whitepaper; BasicAuthPassword in 2.0.1) carries the password in a station configuration value of at most 40 characters. Use a random secret of 16 or more characters. Only a salted hash is stored."`
-	Retired  Optional[bool]   `json:"retired,omitzero" nullable:"false" doc:"true retires the station (it keeps its history), false puts it back in service."`
+	SiteID             Optional[string] `json:"site_id,omitzero" doc:"A site of the station's operator; null or \"\" unassigns."`
+	Password           Optional[string] `json:"password,omitzero" minLength:"8" maxLength:"40" doc:"A new Basic-authentication password, or null to turn Basic authentication off. 8 to 40 printable ASCII characters: OCPP security profile 1 (the OCPP 1.6 security whitepaper; BasicAuthPassword in 2.0.1) carries the password in a station configuration value of at most 40 characters. Use a random secret of 16 or more characters. Only a salted hash is stored."`
+	Retired            Optional[bool]   `json:"retired,omitzero" nullable:"false" doc:"true retires the station (it keeps its history), false puts it back in service."`
+	RegistrationStatus Optional[string] `json:"registration_status,omitzero" nullable:"false" enum:"Accepted,Pending,Rejected" doc:"Accepted (the default) lets the station operate at its next BootNotification; Pending holds it at boot so that it can be configured first (commands may be sent to it, it may send nothing but BootNotification); Rejected refuses it. A change while the station is connected asks it to boot again (TriggerMessage BootNotification)."`
 }
 
 var stationIDRE = regexp.MustCompile(stationIDPattern)
@@ -162,8 +164,12 @@ func (h *handler) createStation(w http.ResponseWriter, r *http.Request, p princi
 			return err
 		}
 	}
+	if err := checkRegistration(req.RegistrationStatus, true); err != nil {
+		return err
+	}
 	st, err := h.store.CreateStation(r.Context(), model.Station{
 		ID: req.ID, OperatorID: opID, SiteID: req.SiteID, PasswordHash: hash, CreatedAt: h.now(),
+		RegistrationStatus: req.RegistrationStatus,
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -268,6 +274,11 @@ func (h *handler) updateStation(w http.ResponseWriter, r *http.Request, p princi
 			st.RetiredAt = nil
 		}
 	}
+	if req.RegistrationStatus.Set {
+		if err := checkRegistration(req.RegistrationStatus.Value, false); err != nil {
+			return err
+		}
+	}
 	st, err = h.store.UpdateStation(r.Context(), st)
 	if errors.Is(err, store.ErrNotFound) {
 		// The station or site went away meanwhile.
@@ -276,10 +287,29 @@ func (h *handler) updateStation(w http.ResponseWriter, r *http.Request, p princi
 	if err != nil {
 		return err
 	}
+	if req.RegistrationStatus.Set && req.RegistrationStatus.Value != st.RegistrationStatus {
+		if err := h.csms.SetRegistration(r.Context(), st.ID, req.RegistrationStatus.Value); err != nil {
+			return err
+		}
+		st.RegistrationStatus = req.RegistrationStatus.Value
+	}
 	conns, err := h.store.ListConnectors(r.Context(), st.ID)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, h.stationOut(st, conns))
 	return nil
+}
+
+// checkRegistration checks a registration status given by the caller.
+func checkRegistration(status string, optional bool) error {
+	switch status {
+	case "Accepted", "Pending", "Rejected":
+		return nil
+	case "":
+		if optional {
+			return nil
+		}
+	}
+	return invalid("registration_status", "must be Accepted, Pending or Rejected")
 }

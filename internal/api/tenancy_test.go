@@ -70,6 +70,12 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"GET /api/v1/stations/{stationId}/status-events": {
 			{method: "GET", path: st + b.station + "/status-events", unknownPath: st + "CS-NOPE/status-events", foreignID: b.station, unknownID: "CS-NOPE"},
 		},
+		"GET /api/v1/stations/{stationId}/variables": {
+			{method: "GET", path: st + b.station + "/variables", unknownPath: st + "CS-NOPE/variables", foreignID: b.station, unknownID: "CS-NOPE"},
+		},
+		"GET /api/v1/stations/{stationId}/events": {
+			{method: "GET", path: st + b.station + "/events", unknownPath: st + "CS-NOPE/events", foreignID: b.station, unknownID: "CS-NOPE"},
+		},
 		"POST /api/v1/stations/{stationId}/commands/{action}": {
 			{method: "POST", path: st + b.station + "/commands/Reset", body: `{"type":"Hard"}`, unknownPath: st + "CS-NOPE/commands/Reset", foreignID: b.station, unknownID: "CS-NOPE"},
 			{method: "POST", path: st + b.idle + "/commands/Reset", body: `{"type":"Hard"}`, unknownPath: st + "CS-NOPE/commands/Reset", foreignID: b.idle, unknownID: "CS-NOPE"},

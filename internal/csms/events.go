@@ -40,11 +40,21 @@ type BootResult struct {
 
 // Boot records a BootNotification and decides the registration status.
 // Stations reach this point only when registered (unknown ids are refused
-// at the door), so the answer is Accepted.
+// at the door), so the answer is Accepted, unless the operator holds the
+// station Pending (to configure it before it may operate: the CSMS may
+// send it commands, it may send nothing but BootNotification) or
+// Rejected. A held station is told to boot again after PendingInterval.
 func (s *Service) Boot(ctx context.Context, l *Link, info BootInfo) (BootResult, error) {
 	now := s.Now()
 	res := BootResult{Status: RegistrationAccepted, Interval: s.cfg.HeartbeatInterval, CurrentTime: now}
-	err := s.store.RecordBoot(ctx, store.BootRecord{
+	st, err := s.store.GetStation(ctx, l.StationID)
+	if err != nil {
+		return BootResult{}, fmt.Errorf("loading station: %w", err)
+	}
+	if st.RegistrationStatus == RegistrationPending || st.RegistrationStatus == RegistrationRejected {
+		res.Status, res.Interval = st.RegistrationStatus, s.cfg.PendingInterval
+	}
+	err = s.store.RecordBoot(ctx, store.BootRecord{
 		StationID: l.StationID, Protocol: l.proto.Version(),
 		Vendor: info.Vendor, Model: info.Model, SerialNumber: info.SerialNumber, ChargeBoxSerial: info.ChargeBoxSerial,
 		FirmwareVersion: info.FirmwareVersion, ICCID: info.ICCID, IMSI: info.IMSI,
@@ -58,6 +68,36 @@ func (s *Service) Boot(ctx context.Context, l *Link, info BootInfo) (BootResult,
 	s.log.Info("station booted", "station_id", l.StationID, "vendor", info.Vendor, "model", info.Model,
 		"firmware", info.FirmwareVersion, "status", res.Status)
 	return res, nil
+}
+
+// SetRegistration sets the registration a station gets at its next boot
+// (RegistrationAccepted, RegistrationPending, RegistrationRejected). When
+// the station is connected and the change matters now, it is asked to
+// boot again (TriggerMessage BootNotification), so that an operator's
+// acceptance takes effect at once.
+func (s *Service) SetRegistration(ctx context.Context, stationID, status string) error {
+	if err := s.store.SetRegistration(ctx, stationID, status); err != nil {
+		return err
+	}
+	l, ok := s.Link(stationID)
+	if !ok || l.Accepted() == (status == RegistrationAccepted) {
+		return nil
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+		defer cancel()
+		_, res, err := s.SendNeutral(ctx, stationID, NeutralCommand{Name: CmdTrigger, Message: TriggerBoot})
+		if err != nil {
+			s.log.Warn("asking the station to boot again after a registration change failed; it will get the new registration at its next boot",
+				"station_id", stationID, "registration", status, "err", err)
+			return
+		}
+		s.log.Info("station asked to boot again after a registration change", "station_id", stationID,
+			"registration", status, "answer", string(res.Payload))
+	}()
+	return nil
 }
 
 // Heartbeat answers a heartbeat with the current time.
@@ -74,7 +114,7 @@ func (s *Service) StatusNotification(ctx context.Context, l *Link, ev model.Stat
 	if err := s.store.RecordStatus(ctx, ev); err != nil {
 		return fmt.Errorf("recording status: %w", err)
 	}
-	if ev.ConnectorID > 0 && ev.Status == "Available" {
+	if ev.ConnectorID > 0 && ev.Status == "Available" && !l.txOutlivesStatus {
 		if txID, ref, open := s.txOnConnector(ctx, l, ev.ConnectorID); open {
 			stationID, at := l.StationID, ev.Timestamp
 			s.after(s.cfg.StaleSessionGrace, func() { s.closeStale(stationID, txID, ref, at) })
@@ -322,8 +362,48 @@ func (s *Service) DiagnosticsStatus(ctx context.Context, l *Link, status string)
 }
 
 // SecurityEvent records a security event a station reported.
-func (s *Service) SecurityEvent(_ context.Context, l *Link, kind string, at time.Time, techInfo string) {
+func (s *Service) SecurityEvent(ctx context.Context, l *Link, kind string, at time.Time, techInfo string) error {
 	s.log.Warn("station security event", "station_id", l.StationID, "type", kind, "at", s.stationTime(at), "tech_info", techInfo)
+	return s.StationEvents(ctx, l, model.StationEvent{Kind: model.EventSecurity, Type: kind, Severity: -1, TechInfo: techInfo, Timestamp: at})
+}
+
+// StationEvents records events a station reported (security events, 2.x
+// NotifyEvent, 2.1 NotifySettlement), stamped with the receive time.
+func (s *Service) StationEvents(ctx context.Context, l *Link, evs ...model.StationEvent) error {
+	now := s.Now()
+	for i := range evs {
+		evs[i].StationID = l.StationID
+		evs[i].ReceivedAt = now
+		evs[i].Timestamp = s.stationTime(evs[i].Timestamp)
+	}
+	if err := s.store.RecordStationEvents(ctx, evs...); err != nil {
+		return fmt.Errorf("recording station events: %w", err)
+	}
+	return nil
+}
+
+// DeviceModel stores a 2.x station's device-model variables, as reported
+// (NotifyReport) or read and written by commands (Get/SetVariables).
+func (s *Service) DeviceModel(ctx context.Context, l *Link, vars []model.StationVariable) error {
+	return s.DeviceModelOf(ctx, l.StationID, vars)
+}
+
+// DeviceModelOf is DeviceModel by station id.
+func (s *Service) DeviceModelOf(ctx context.Context, stationID string, vars []model.StationVariable) error {
+	if len(vars) == 0 {
+		return nil
+	}
+	now := s.Now()
+	for i := range vars {
+		vars[i].StationID = stationID
+		if vars[i].UpdatedAt.IsZero() {
+			vars[i].UpdatedAt = now
+		}
+	}
+	if err := s.store.UpsertStationVariables(ctx, stationID, vars); err != nil {
+		return fmt.Errorf("storing device model: %w", err)
+	}
+	return nil
 }
 
 // DataTransfer statuses.

@@ -56,6 +56,11 @@ type Link struct {
 	// seen is the unix-nano time of the last message, 0 once flushed.
 	seen atomic.Int64
 
+	// txOutlivesStatus: a transaction may stay open while its connector is
+	// Available (2.x, where the transaction start and stop points are
+	// configurable), so Available does not hint at a forgotten session.
+	txOutlivesStatus bool
+
 	mu sync.Mutex
 	// txs caches transaction id → session for the station's open sessions,
 	// so meter values need no database read.
@@ -78,6 +83,11 @@ func (s *Service) NewLink(st model.Station, closer func(reason string)) *Link {
 
 // Bind attaches the version adapter and the RPC caller.
 func (l *Link) Bind(p Protocol, c Caller) { l.proto, l.caller = p, c }
+
+// TransactionsOutliveStatus tells the core that, on this link, a
+// connector reported Available may still have an open transaction (OCPP
+// 2.x); call it before Connect.
+func (l *Link) TransactionsOutliveStatus() { l.txOutlivesStatus = true }
 
 // Protocol returns the link's protocol adapter.
 func (l *Link) Protocol() Protocol { return l.proto }

@@ -38,6 +38,16 @@ type Store interface {
 	AppendMeterValues(ctx context.Context, mvs []model.MeterValue) error
 	LogMessages(entries ...model.MessageLogEntry)
 	GetOperator(ctx context.Context, id string) (model.Operator, error)
+
+	// OCPP 2.x
+	GetSession(ctx context.Context, operatorID, id string) (model.Session, error)
+	RecordTransactionEvent(ctx context.Context, ev model.TransactionEvent) (dup bool, err error)
+	SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error)
+	SetSessionIDTag(ctx context.Context, sessionID, idTag string) error
+	CorrectSessionStart(ctx context.Context, sessionID string, startedAt time.Time, meterStartWh int64) (bool, error)
+	UpsertStationVariables(ctx context.Context, stationID string, vars []model.StationVariable) error
+	RecordStationEvents(ctx context.Context, evs ...model.StationEvent) error
+	SetRegistration(ctx context.Context, stationID, status string) error
 }
 
 // Config holds the core's tunables.
@@ -59,6 +69,9 @@ type Config struct {
 	// say), the session is closed as estimated if no stop arrives within
 	// this time. A later stop from the station corrects it.
 	StaleSessionGrace time.Duration
+	// PendingInterval is when a station held Pending or Rejected is told
+	// to send its BootNotification again.
+	PendingInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -77,6 +90,9 @@ func (c *Config) defaults() {
 	if c.StaleSessionGrace <= 0 {
 		c.StaleSessionGrace = 2 * time.Minute
 	}
+	if c.PendingInterval <= 0 {
+		c.PendingInterval = time.Minute
+	}
 }
 
 // Service is the central system's core.
@@ -89,6 +105,7 @@ type Service struct {
 	registry registry
 	auth     Authorizer
 	vendors  map[string]DataTransferHandler
+	costs    CostProvider // nil: stations are told no cost
 
 	stop     chan struct{}
 	stopOnce sync.Once

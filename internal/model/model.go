@@ -159,6 +159,9 @@ type Session struct {
 	PaymentStatus   string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+
+	// 2.x: the station reported no energy register at start; the first reading becomes the start
+	MeterStartUnknown bool
 }
 
 // SampledValue is one OCPP sampled value as received, normalised to the 1.6
@@ -208,4 +211,65 @@ type MessageLogEntry struct {
 	MessageID   string
 	Action      string // for results and errors: the action of the call they answer
 	Payload     string // the whole frame as sent on the wire
+}
+
+// TransactionEvent is one OCPP 2.x TransactionEventRequest as received,
+// kept so that a replay (the same station, transaction and seqNo) is
+// recognised and answered without being applied twice, and so that the
+// order the station meant (seqNo) can be reconstructed.
+type TransactionEvent struct {
+	StationID     string
+	TransactionID string
+	SeqNo         int
+	EventType     string // "Started", "Updated", "Ended"
+	TriggerReason string
+	ChargingState string // "" when the event carried none
+	Offline       bool
+	Timestamp     time.Time // the station's
+	ReceivedAt    time.Time
+}
+
+// StationVariable is one attribute of one variable of a 2.x station's device
+// model (Component/Variable/attribute type), as last reported by the station
+// (NotifyReport, GetVariables) or set by us (SetVariables accepted).
+type StationVariable struct {
+	StationID         string
+	Component         string
+	ComponentInstance string
+	EVSEID            int // 0: none
+	ConnectorID       int // 0: none
+	Variable          string
+	VariableInstance  string
+	AttributeType     string // "Actual", "Target", "MinSet", "MaxSet"
+	Value             string
+	Mutability        string // "ReadOnly", "WriteOnly", "ReadWrite", "" unknown
+	Persistent        bool
+	Constant          bool
+	DataType          string // characteristics.dataType, "" unknown
+	Unit              string
+	ValuesList        string
+	Status            string // last Get/SetVariables attribute status; "" from a report
+	UpdatedAt         time.Time
+}
+
+// Kinds of station events.
+const (
+	EventSecurity   = "security"   // SecurityEventNotification
+	EventNotify     = "notify"     // 2.x NotifyEvent (monitoring, alerts)
+	EventSettlement = "settlement" // 2.1 NotifySettlement (payment terminal)
+)
+
+// StationEvent is a noteworthy event a station reported, kept for the
+// console and alerts: security events, 2.x monitoring events, 2.1
+// settlements.
+type StationEvent struct {
+	ID         int64
+	StationID  string
+	Kind       string    // EventSecurity, EventNotify, EventSettlement
+	Type       string    // security event type, "Component/Variable" trigger, settlement status
+	Severity   int       // 2.x severity (0 danger … 9 debug); -1 when not given
+	TechInfo   string    // human text from the station
+	Payload    string    // the event's JSON, as received
+	Timestamp  time.Time // the station's
+	ReceivedAt time.Time
 }

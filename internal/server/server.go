@@ -23,6 +23,7 @@ import (
 	"github.com/chargestar/chargestar/internal/api"
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/csms/ocpp16"
+	"github.com/chargestar/chargestar/internal/csms/ocpp2"
 	"github.com/chargestar/chargestar/internal/gateway"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
 	"github.com/chargestar/chargestar/internal/store"
@@ -60,9 +61,12 @@ type Server struct {
 	ln      net.Listener
 }
 
-// Protocols returns the OCPP-J subprotocols served, in order of preference.
+// Protocols returns the OCPP-J subprotocols served, in order of preference:
+// the newest first, so that a station offering several speaks the richest.
 func Protocols() []gateway.Protocol {
 	return []gateway.Protocol{
+		{Name: ocpp2.Version21, Dialect: ocppj.Dialect21, New: func(svc *csms.Service, l *csms.Link) gateway.Adapter { return ocpp2.New21(svc, l) }},
+		{Name: ocpp2.Version201, Dialect: ocppj.Dialect201, New: func(svc *csms.Service, l *csms.Link) gateway.Adapter { return ocpp2.New201(svc, l) }},
 		{Name: "ocpp1.6", Dialect: ocppj.Dialect16, New: func(svc *csms.Service, l *csms.Link) gateway.Adapter { return ocpp16.New(svc, l) }},
 	}
 }

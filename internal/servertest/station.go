@@ -225,6 +225,16 @@ func (st *Station) Boot() map[string]any {
 	return m
 }
 
+// Boot2 sends an OCPP 2.x BootNotification and requires Accepted.
+func (st *Station) Boot2() map[string]any {
+	st.t.Helper()
+	m := st.CallOK("BootNotification", `{"reason":"PowerUp","chargingStation":{"vendorName":"TestVendor","model":"TestModel2","serialNumber":"SN-`+st.ID+`","firmwareVersion":"2.0.0"}}`)
+	if m["status"] != "Accepted" {
+		st.t.Fatalf("%s: boot status %v", st.ID, m["status"])
+	}
+	return m
+}
+
 // Close closes the connection normally.
 func (st *Station) Close() { st.ws.Close(websocket.StatusNormalClosure, "bye") }
 

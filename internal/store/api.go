@@ -51,7 +51,12 @@ type StartSessionParams struct {
 	ReservationID *int
 	StartedAt     time.Time
 	MeterStartWh  int64
-	Currency      string
+	// MeterStartUnknown (2.x): the station reported no energy register at
+	// start. The session is stored with meter start 0 and the flag set; its
+	// live energy counts from its earliest energy reading, and
+	// SetSessionMeterStart or the stop fixes the start.
+	MeterStartUnknown bool
+	Currency          string
 }
 
 // StopSessionParams describes a transaction stop.
@@ -101,6 +106,22 @@ type MessageFilter struct {
 	Limit     int
 }
 
+// VariableFilter selects a station's device-model variables. Set fields are
+// exact matches, ignoring (ASCII) case.
+type VariableFilter struct {
+	Component string
+	Variable  string
+	Limit     int // default 1000, max 10000
+}
+
+// StationEventFilter selects station events, newest first.
+type StationEventFilter struct {
+	StationID string
+	Kind      string // model.EventSecurity, model.EventNotify, model.EventSettlement
+	Before    int64  // cursor: events with id < Before
+	Limit     int    // default 100, max 1000
+}
+
 // API is the store's method set, as the CSMS core and the REST API use it
 // (for fakes in their tests). *Store implements it; the assertion below
 // keeps the signatures fixed.
@@ -147,6 +168,14 @@ type API interface {
 	ListActiveSessions(ctx context.Context, stationID string) ([]model.Session, error)
 	CountActiveSessionsForToken(ctx context.Context, operatorID, idTag string) (int, error)
 	ListSessions(ctx context.Context, f SessionFilter) ([]model.Session, error)
+	SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error)
+
+	RecordTransactionEvent(ctx context.Context, ev model.TransactionEvent) (dup bool, err error)
+	ListTransactionEvents(ctx context.Context, stationID, transactionID string) ([]model.TransactionEvent, error)
+	UpsertStationVariables(ctx context.Context, stationID string, vars []model.StationVariable) error
+	ListStationVariables(ctx context.Context, stationID string, f VariableFilter) ([]model.StationVariable, error)
+	RecordStationEvents(ctx context.Context, evs ...model.StationEvent) error
+	ListStationEvents(ctx context.Context, f StationEventFilter) ([]model.StationEvent, error)
 
 	AppendMeterValues(ctx context.Context, mvs []model.MeterValue) error
 	ListMeterValues(ctx context.Context, sessionID string, limit int) ([]model.MeterValue, error)

@@ -455,10 +455,12 @@ func (s *Store) inTx(w *wtx, fn func(ctx context.Context) error) error {
 	return nil
 }
 
-// table describes an append-only table for multi-row INSERTs.
+// table describes a table for multi-row INSERTs.
 type table struct {
 	name string
 	cols []string
+	// onConflict, if set, is appended to every INSERT (an upsert clause).
+	onConflict string
 }
 
 // insertRows inserts rows (len(t.cols) values each, flattened) with
@@ -498,6 +500,9 @@ func (s *Store) insertSQL(t *table, n int) string {
 		return q.(string)
 	}
 	q := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES " + s.d.valuesList(n, len(t.cols))
+	if t.onConflict != "" {
+		q += " " + t.onConflict
+	}
 	s.stmtText.Store(stmtKey{t, n}, q)
 	return q
 }

@@ -16,18 +16,22 @@ import (
 // sessionCols are the sessions columns (alias s) in scanSession's order,
 // followed by the live energy register of an active session: the energy
 // reading of its latest meter value, found through the (session_id, ts)
-// index of meter_values.
+// index of meter_values; and, for an active session whose meter start is
+// unknown (2.x), the reading of its earliest meter value, which stands in
+// for the start. The CASE keeps the second subquery off every other read.
 var sessionCols = func() string {
 	cols := []string{"id", "operator_id", "station_id", "connector_id", "transaction_id", "id_tag", "reservation_id",
 		"status", "started_at", "stopped_at", "meter_start_wh", "meter_stop_wh", "energy_wh", "stop_reason",
 		"stop_id_tag", "stop_source", "transaction_data", "amount_total", "amount_tax", "currency",
-		"payment_status", "created_at", "updated_at"}
+		"payment_status", "created_at", "updated_at", "meter_start_unknown"}
 	for i, c := range cols {
 		cols[i] = "s." + c
 	}
 	return strings.Join(cols, ", ") + `,
 	CASE WHEN s.status = 'active' THEN (SELECT mv.energy_wh FROM meter_values mv
-		WHERE mv.session_id = s.id AND mv.energy_wh IS NOT NULL ORDER BY mv.ts DESC LIMIT 1) END`
+		WHERE mv.session_id = s.id AND mv.energy_wh IS NOT NULL ORDER BY mv.ts DESC LIMIT 1) END,
+	CASE WHEN s.status = 'active' AND s.meter_start_unknown THEN (SELECT mv.energy_wh FROM meter_values mv
+		WHERE mv.session_id = s.id AND mv.energy_wh IS NOT NULL ORDER BY mv.ts LIMIT 1) END`
 }()
 
 func scanSession(sc interface{ Scan(...any) error }) (model.Session, error) {
@@ -36,13 +40,14 @@ func scanSession(sc interface{ Scan(...any) error }) (model.Session, error) {
 		resID    sql.NullInt64
 		stop     sql.NullInt64
 		liveWh   sql.NullFloat64
+		firstWh  sql.NullFloat64
 		trxData  bool
 		energyWh int64
 	)
 	err := sc.Scan(&x.ID, &x.OperatorID, &x.StationID, &x.ConnectorID, &x.TransactionID, &x.IDTag, &resID,
 		&x.Status, tsCol(&x.StartedAt), ntsCol(&x.StoppedAt), &x.MeterStartWh, &stop, &energyWh, &x.StopReason,
 		&x.StopIDTag, &x.StopSource, &trxData, &x.AmountTotal, &x.AmountTax, &x.Currency, &x.PaymentStatus,
-		tsCol(&x.CreatedAt), tsCol(&x.UpdatedAt), &liveWh)
+		tsCol(&x.CreatedAt), tsCol(&x.UpdatedAt), &x.MeterStartUnknown, &liveWh, &firstWh)
 	if err != nil {
 		return model.Session{}, err
 	}
@@ -59,7 +64,11 @@ func scanSession(sc interface{ Scan(...any) error }) (model.Session, error) {
 	if x.Status == model.SessionActive {
 		x.EnergyWh = 0
 		if liveWh.Valid {
-			x.EnergyWh = energyBetween(x.MeterStartWh, roundWh(liveWh.Float64))
+			start := x.MeterStartWh
+			if x.MeterStartUnknown && firstWh.Valid {
+				start = roundWh(firstWh.Float64)
+			}
+			x.EnergyWh = energyBetween(start, roundWh(liveWh.Float64))
 		}
 	}
 	return x, nil
@@ -74,9 +83,20 @@ func energyBetween(start, stop int64) int64 { return max(0, stop-start) }
 // lastEnergy returns the energy register (Wh) of the session's latest meter
 // value that has one.
 func lastEnergy(ctx context.Context, q dbtx, sessionID string) (int64, bool, error) {
+	return energyReading(ctx, q, `SELECT energy_wh FROM meter_values WHERE session_id = $1 AND energy_wh IS NOT NULL
+		ORDER BY ts DESC LIMIT 1`, sessionID)
+}
+
+// firstEnergy returns the energy register (Wh) of the session's earliest
+// meter value that has one.
+func firstEnergy(ctx context.Context, q dbtx, sessionID string) (int64, bool, error) {
+	return energyReading(ctx, q, `SELECT energy_wh FROM meter_values WHERE session_id = $1 AND energy_wh IS NOT NULL
+		ORDER BY ts LIMIT 1`, sessionID)
+}
+
+func energyReading(ctx context.Context, q dbtx, query, sessionID string) (int64, bool, error) {
 	var wh float64
-	err := q.QueryRowContext(ctx, `SELECT energy_wh FROM meter_values WHERE session_id = $1 AND energy_wh IS NOT NULL
-		ORDER BY ts DESC LIMIT 1`, sessionID).Scan(&wh)
+	err := q.QueryRowContext(ctx, query, sessionID).Scan(&wh)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -84,6 +104,41 @@ func lastEnergy(ctx context.Context, q dbtx, sessionID string) (int64, bool, err
 		return 0, false, err
 	}
 	return roundWh(wh), true, nil
+}
+
+// closingMeter works out the meter start and stop of a session being closed
+// (stopped, superseded or corrected). The stop is meterStop if given, else
+// the session's last energy reading, else its start. A start that is still
+// unknown (2.x) becomes the session's earliest energy reading, else the
+// stop (energy 0). With neither a reading nor a meter stop nothing is known:
+// the start stays unknown (stop = start, energy 0), so that a correcting
+// stop from the station can still work it out.
+func closingMeter(ctx context.Context, q dbtx, sessionID string, start int64, startUnknown bool, meterStop *int64) (startWh, stopWh int64, stillUnknown bool, err error) {
+	if startUnknown {
+		first, ok, err := firstEnergy(ctx, q, sessionID)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		switch {
+		case ok:
+			start, startUnknown = first, false
+		case meterStop != nil:
+			start, startUnknown = *meterStop, false
+		}
+	}
+	stop := start
+	if meterStop != nil {
+		stop = *meterStop
+	} else {
+		last, ok, err := lastEnergy(ctx, q, sessionID)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if ok {
+			stop = last
+		}
+	}
+	return start, stop, startUnknown, nil
 }
 
 // StartSession records a transaction start, batched with other writes.
@@ -95,7 +150,8 @@ func lastEnergy(ctx context.Context, q dbtx, sessionID string) (int64, bool, err
 // estimated (stop reason Other, stopped at the new start, meter stop its last
 // energy reading or its start), and the new session is inserted with a fresh
 // "ses_…" id, a newly allocated 1.6 transaction id when p.TransactionID is
-// "", status active and payment status none.
+// "", status active and payment status none. MeterStartUnknown stores meter
+// start 0 with the flag set (see SetSessionMeterStart and StopSession).
 //
 // OperatorID "" takes the station's operator; another operator's station is
 // ErrNotFound, as is an unknown station. Currency "" takes the operator's.
@@ -107,6 +163,9 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 		p.StartedAt = time.Now()
 	}
 	p.StartedAt = normTime(p.StartedAt)
+	if p.MeterStartUnknown {
+		p.MeterStartWh = 0
+	}
 	id := newID(prefixSession)
 	var (
 		out     model.Session
@@ -161,9 +220,10 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 		var activeID string
 		var activeStart time.Time
 		var activeMeterStart int64
-		err = w.queryRow(ctx, `SELECT id, started_at, meter_start_wh FROM sessions
+		var activeStartUnknown bool
+		err = w.queryRow(ctx, `SELECT id, started_at, meter_start_wh, meter_start_unknown FROM sessions
 			WHERE station_id = $1 AND connector_id = $2 AND status = 'active'`, p.StationID, p.ConnectorID).
-			Scan(&activeID, tsCol(&activeStart), &activeMeterStart)
+			Scan(&activeID, tsCol(&activeStart), &activeMeterStart, &activeStartUnknown)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -173,17 +233,15 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 			stoppedAt, meterStop = &t, &p.MeterStartWh
 			status, stopSource, stopReason = model.SessionCompleted, model.StopSourceEstimated, "Other"
 		default:
-			stop, ok, err := lastEnergy(ctx, w, activeID)
+			start, stop, unknown, err := closingMeter(ctx, w, activeID, activeMeterStart, activeStartUnknown, nil)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				stop = activeMeterStart
-			}
 			if _, err := w.exec(ctx, `UPDATE sessions SET status = 'completed', stopped_at = $2, meter_stop_wh = $3,
-				energy_wh = $4, stop_reason = 'Other', stop_source = $5, updated_at = $6 WHERE id = $1`,
-				activeID, d.ts(p.StartedAt), stop, energyBetween(activeMeterStart, stop),
-				model.StopSourceEstimated, d.ts(now)); err != nil {
+				energy_wh = $4, stop_reason = 'Other', stop_source = $5, updated_at = $6,
+				meter_start_wh = $7, meter_start_unknown = $8 WHERE id = $1`,
+				activeID, d.ts(p.StartedAt), stop, energyBetween(start, stop),
+				model.StopSourceEstimated, d.ts(now), start, unknown); err != nil {
 				return err
 			}
 		}
@@ -215,18 +273,21 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 			CreatedAt:     now,
 			UpdatedAt:     now,
 		}
+		// (stored closed because it started out of order, it keeps the flag:
+		// nothing is known about its readings; a correcting stop decides)
+		x.MeterStartUnknown = p.MeterStartUnknown
 		if p.ReservationID != nil {
 			r := *p.ReservationID
 			x.ReservationID = &r
 		}
 		if _, err := w.exec(ctx, `INSERT INTO sessions (id, operator_id, station_id, connector_id, transaction_id,
 			id_tag, id_tag_key, reservation_id, status, started_at, stopped_at, meter_start_wh, meter_stop_wh,
-			stop_reason, stop_source, currency, payment_status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			stop_reason, stop_source, currency, payment_status, created_at, updated_at, meter_start_unknown)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			x.ID, x.OperatorID, x.StationID, x.ConnectorID, x.TransactionID, x.IDTag, tokenKey(x.IDTag),
 			nullInt(x.ReservationID), x.Status, d.ts(x.StartedAt), d.nts(x.StoppedAt), x.MeterStartWh,
 			nullInt64(x.MeterStopWh), x.StopReason, x.StopSource, x.Currency, x.PaymentStatus,
-			d.ts(x.CreatedAt), d.ts(x.UpdatedAt)); err != nil {
+			d.ts(x.CreatedAt), d.ts(x.UpdatedAt), x.MeterStartUnknown); err != nil {
 			return err
 		}
 		out, created = x, true
@@ -244,7 +305,10 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 // it is (AlreadyStopped); a session we closed as estimated takes the
 // station's own report (Corrected). Energy is meter stop − meter start,
 // never negative; a nil MeterStopWh takes the session's last energy register
-// reading, else its meter start.
+// reading, else its meter start. A meter start still unknown (2.x) becomes
+// the session's earliest energy reading, else the meter stop (energy 0), and
+// the flag is cleared; only when there is neither a reading nor a meter stop
+// does it stay set (energy 0), for a later correction to resolve.
 func (s *Store) StopSession(ctx context.Context, p StopSessionParams) (model.Session, StopOutcome, error) {
 	if p.StoppedAt.IsZero() {
 		p.StoppedAt = time.Now()
@@ -281,24 +345,15 @@ func (s *Store) StopSession(ctx context.Context, p StopSessionParams) (model.Ses
 			out, outcome = cur, AlreadyStopped
 			return nil
 		}
-		var stop int64
-		if meterStop != nil {
-			stop = *meterStop
-		} else {
-			last, ok, err := lastEnergy(ctx, w, cur.ID)
-			if err != nil {
-				return err
-			}
-			stop = cur.MeterStartWh
-			if ok {
-				stop = last
-			}
+		start, stop, unknown, err := closingMeter(ctx, w, cur.ID, cur.MeterStartWh, cur.MeterStartUnknown, meterStop)
+		if err != nil {
+			return err
 		}
 		if _, err := w.exec(ctx, `UPDATE sessions SET status = 'completed', stopped_at = $2,
 			meter_stop_wh = $3, energy_wh = $4, stop_reason = $5, stop_id_tag = $6, stop_source = $7,
-			transaction_data = $8, updated_at = $9 WHERE id = $1`,
-			cur.ID, d.ts(p.StoppedAt), stop, energyBetween(cur.MeterStartWh, stop), p.Reason, p.IDTag, p.Source,
-			p.TransactionData, d.ts(time.Now())); err != nil {
+			transaction_data = $8, updated_at = $9, meter_start_wh = $10, meter_start_unknown = $11 WHERE id = $1`,
+			cur.ID, d.ts(p.StoppedAt), stop, energyBetween(start, stop), p.Reason, p.IDTag, p.Source,
+			p.TransactionData, d.ts(time.Now()), start, unknown); err != nil {
 			return err
 		}
 		x, err := scanSession(w.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions s WHERE s.id = $1`, cur.ID))
@@ -309,6 +364,33 @@ func (s *Store) StopSession(ctx context.Context, p StopSessionParams) (model.Ses
 		return model.Session{}, 0, wrap("stop session", err)
 	}
 	return out, outcome, nil
+}
+
+// SetSessionMeterStart sets the meter start of a session whose start is
+// unknown (2.x: typically its first energy reading) and clears the flag. It
+// changes nothing once the start is known (set, or fixed by the stop) and
+// reports whether it changed the session; an unknown session is (false,
+// nil). A completed session whose start is still unknown knew no reading at
+// all (energy 0): its placeholder meter stop moves with the start.
+func (s *Store) SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error) {
+	now := s.d.ts(time.Now())
+	var changed bool
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		changed = false
+		res, err := w.exec(ctx, `UPDATE sessions SET meter_start_wh = $2, meter_start_unknown = false,
+			meter_stop_wh = CASE WHEN status = 'completed' THEN $2 ELSE meter_stop_wh END, updated_at = $3
+			WHERE id = $1 AND meter_start_unknown`, sessionID, wh, now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changed = n > 0
+		return err
+	})
+	if err != nil {
+		return false, wrap("set session meter start", err)
+	}
+	return changed, nil
 }
 
 // GetSession returns the session id; operatorID "" matches any operator,

@@ -283,9 +283,26 @@ func (s *Store) openPostgres(ctx context.Context, dsn string) error {
 
 // Migrate applies every pending migration.
 func (s *Store) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrationsFS, "migrations/"+s.d.name)
+	p, err := s.migrations()
 	if err != nil {
 		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range res {
+		s.log.Info("store: applied migration", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// migrations returns a goose provider of the embedded migrations on the
+// write database.
+func (s *Store) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrationsFS, "migrations/"+s.d.name)
+	if err != nil {
+		return nil, err
 	}
 	gd := goose.DialectSQLite3
 	popts := []goose.ProviderOption{
@@ -296,22 +313,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 		gd = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(s.pgLockID), lock.WithLockTimeout(1, 300))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		popts = append(popts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(gd, s.wdb, sub, popts...)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	for _, r := range res {
-		s.log.Info("store: applied migration", "version", r.Source.Version, "duration", r.Duration)
-	}
-	return nil
+	return p, nil
 }
 
 // rstmt returns a prepared statement for the read query q (SQLite only;

@@ -45,6 +45,11 @@ func TestStore(t *testing.T) {
 		{"CloseFlushes", testCloseFlushes},
 		{"CanceledWrite", testCanceledWrite},
 		{"Timestamps", testTimestamps},
+		{"TransactionEvents", testTransactionEvents},
+		{"StationVariables", testStationVariables},
+		{"StationEvents", testStationEvents},
+		{"MeterStartUnknown", testMeterStartUnknown},
+		{"MigrateDown", testMigrateDown},
 	}
 	for _, backend := range backendNames {
 		t.Run(backend, func(t *testing.T) {

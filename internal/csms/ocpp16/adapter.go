@@ -217,7 +217,9 @@ func (a *Adapter) handle(ctx context.Context, action string, payload []byte, dst
 		if err := req.DecodeOCPP(payload, decodeOpts); err != nil {
 			return nil, err
 		}
-		svc.SecurityEvent(ctx, l, req.Type, req.Timestamp.Time, req.TechInfo)
+		if err := svc.SecurityEvent(ctx, l, req.Type, req.Timestamp.Time, req.TechInfo); err != nil {
+			return nil, err
+		}
 		return (&v16.SecurityEventNotificationResponse{}).AppendOCPP(dst), nil
 
 	case "LogStatusNotification":

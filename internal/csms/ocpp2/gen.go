@@ -1,0 +1,3 @@
+package ocpp2
+
+//go:generate go run ./gen21 .

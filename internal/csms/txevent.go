@@ -1,0 +1,314 @@
+package csms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chargestar/chargestar/internal/model"
+	"github.com/chargestar/chargestar/internal/store"
+)
+
+// Transaction event types (OCPP 2.x TransactionEventEnumType).
+const (
+	TxStarted = "Started"
+	TxUpdated = "Updated"
+	TxEnded   = "Ended"
+)
+
+// TxEvent is an OCPP 2.x TransactionEvent in version-neutral form. In 2.x
+// the station names the transaction and reports its whole life through
+// these events; each carries a sequence number, so a replay is recognised
+// and events delivered out of order still make one correct session.
+type TxEvent struct {
+	TransactionID string
+	SeqNo         int
+	EventType     string // TxStarted, TxUpdated, TxEnded
+	TriggerReason string
+	ChargingState string // "" when not reported
+	StoppedReason string // Ended only; "" means Local
+	Offline       bool   // the station queued the event while offline
+	Timestamp     time.Time
+	EVSEID        int // 0 when the event did not say (the transaction's EVSE is known from earlier)
+	ConnectorID   int
+	IDToken       string // "" when the event carries none
+	IDTokenType   string
+	RemoteStartID *int
+	ReservationID *int
+	MeterValues   []model.MeterValue
+}
+
+// TxEventResult is what the station is told back.
+type TxEventResult struct {
+	// Auth answers the event's id token; nil when it carried none.
+	Auth *AuthResult
+	// Session is the session the event belongs to (zero if it could not be
+	// stored).
+	Session model.Session
+	// Cost is the running (or, for Ended, final) cost, when billing knows it.
+	Cost *Cost
+	// Limit is the transaction limit billing imposes (OCPP 2.1), if any.
+	Limit *TransactionLimit
+	// Duplicate: the event was a replay and changed nothing.
+	Duplicate bool
+}
+
+// Cost is a session's cost as told to a station: minor units, tax
+// included, in the session's currency.
+type Cost struct {
+	Total    int64
+	Currency string
+}
+
+// TransactionLimit is what a session may use at most (OCPP 2.1
+// TransactionLimitType): the station stops the transaction itself when it
+// reaches one. Nil fields are not limited.
+type TransactionLimit struct {
+	MaxCost     *int64 // minor units, tax included
+	MaxEnergyWh *int64
+	MaxTime     *time.Duration
+}
+
+// CostProvider supplies the cost and limits of live sessions. Billing
+// implements it; without one, stations are told no cost and no limit.
+type CostProvider interface {
+	// SessionCost returns the session's running cost (final once the
+	// session is completed); ok=false when the session is not priced.
+	SessionCost(ctx context.Context, sess model.Session) (c Cost, ok bool, err error)
+	// SessionLimit returns the limit to impose on the session, if any.
+	SessionLimit(ctx context.Context, sess model.Session) (*TransactionLimit, error)
+}
+
+// WithCostProvider installs the billing seam for costs and limits.
+func WithCostProvider(p CostProvider) Option { return func(s *Service) { s.costs = p } }
+
+// TransactionEvent applies a 2.x transaction event.
+//
+// Replays (the same transaction and seqNo) change nothing and get the same
+// kind of answer. A transaction first heard of through an Updated or Ended
+// event (its Started was lost, or arrives later) is started then, at the
+// event's time; a late Started finds the session and changes nothing. The
+// energy at start is the Transaction.Begin (or first) register reading;
+// without one it stays unknown until the first reading arrives.
+func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (TxEventResult, error) {
+	var res TxEventResult
+	if ev.TransactionID == "" {
+		return res, errors.New("csms: transaction event without a transaction id")
+	}
+	dup, err := s.store.RecordTransactionEvent(ctx, model.TransactionEvent{
+		StationID: l.StationID, TransactionID: ev.TransactionID, SeqNo: ev.SeqNo, EventType: ev.EventType,
+		TriggerReason: ev.TriggerReason, ChargingState: ev.ChargingState, Offline: ev.Offline,
+		Timestamp: s.stationTime(ev.Timestamp), ReceivedAt: s.Now(),
+	})
+	if err != nil {
+		return res, fmt.Errorf("recording transaction event: %w", err)
+	}
+	res.Duplicate = dup
+	idTag := normalizeIDTag(ev.IDToken)
+
+	ref, known := s.sessionFor(ctx, l, ev.TransactionID)
+	var sess model.Session
+	if !known {
+		if ev.EVSEID <= 0 {
+			// The first event of a transaction must say where it runs
+			// (E01.FR.16); without it the session has no connector.
+			return res, &txEventError{"evse is required in the first event of a transaction"}
+		}
+		var auth *AuthResult
+		if idTag != "" {
+			a, err := s.auth.Authorize(ctx, l, idTag, AuthForStart)
+			if err != nil {
+				return res, err
+			}
+			auth = &a
+		}
+		start, unknown := startReading(ev.MeterValues)
+		var created bool
+		sess, created, err = s.store.StartSession(ctx, store.StartSessionParams{
+			OperatorID: l.OperatorID, StationID: l.StationID, ConnectorID: ev.EVSEID, TransactionID: ev.TransactionID,
+			IDTag: idTag, ReservationID: ev.ReservationID, StartedAt: s.stationTime(ev.Timestamp),
+			MeterStartWh: start, MeterStartUnknown: unknown, Currency: l.Currency,
+		})
+		if err != nil {
+			return res, fmt.Errorf("starting session: %w", err)
+		}
+		ref = txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh}
+		l.mu.Lock()
+		for id, r := range l.txs { // superseded sessions were closed by the store
+			if r.connectorID == sess.ConnectorID && id != sess.TransactionID {
+				delete(l.txs, id)
+			}
+		}
+		l.mu.Unlock()
+		if sess.Status == model.SessionActive {
+			l.rememberTx(ev.TransactionID, ref)
+		}
+		res.Auth = auth
+		if created {
+			s.metrics.SessionsStarted.Inc()
+			s.log.Info("transaction started", "station_id", l.StationID, "evse_id", ev.EVSEID,
+				"transaction_id", ev.TransactionID, "session_id", sess.ID, "event", ev.EventType, "trigger", ev.TriggerReason,
+				"offline", ev.Offline)
+			if ev.EventType != TxStarted {
+				s.log.Warn("transaction first heard of through a later event; started at that event", "station_id", l.StationID,
+					"transaction_id", ev.TransactionID, "event", ev.EventType, "seq_no", ev.SeqNo)
+			}
+		}
+	} else {
+		sess, err = s.store.GetSession(ctx, l.OperatorID, ref.sessionID)
+		if err != nil {
+			return res, fmt.Errorf("loading session: %w", err)
+		}
+		if idTag != "" {
+			purpose := AuthForStop
+			if sess.IDTag == "" && sess.Status == model.SessionActive {
+				// The driver identified after the transaction began (cable
+				// plugged in first): the token is checked as for a start
+				// and recorded on the session.
+				purpose = AuthForStart
+			}
+			a, err := s.auth.Authorize(ctx, l, idTag, purpose)
+			if err != nil {
+				return res, err
+			}
+			res.Auth = &a
+			if purpose == AuthForStart && !dup {
+				if err := s.store.SetSessionIDTag(ctx, sess.ID, idTag); err != nil {
+					return res, fmt.Errorf("recording the session's id token: %w", err)
+				}
+				sess.IDTag = idTag
+			}
+		}
+	}
+
+	if !dup && len(ev.MeterValues) > 0 {
+		if err := s.MeterValues(ctx, l, ref.connectorID, ev.TransactionID, ev.MeterValues); err != nil {
+			return res, err
+		}
+		if sess.MeterStartUnknown {
+			if wh, unknown := startReading(ev.MeterValues); !unknown {
+				if _, err := s.store.SetSessionMeterStart(ctx, sess.ID, wh); err != nil {
+					return res, fmt.Errorf("recording the session's start reading: %w", err)
+				}
+				sess.MeterStartUnknown, sess.MeterStartWh = false, wh
+			}
+		}
+	}
+
+	if ev.EventType == TxStarted && known && !dup {
+		// A start delivered after later events of its transaction: its
+		// time and reading are the session's true beginning.
+		if wh, unknown := startReading(ev.MeterValues); !unknown {
+			if _, err := s.store.CorrectSessionStart(ctx, sess.ID, s.stationTime(ev.Timestamp), wh); err != nil {
+				return res, fmt.Errorf("correcting the session's start: %w", err)
+			}
+			if sess, err = s.store.GetSession(ctx, l.OperatorID, sess.ID); err != nil {
+				return res, fmt.Errorf("loading session: %w", err)
+			}
+		}
+	}
+
+	if ev.EventType == TxEnded && !dup {
+		var meterStop *int64
+		if wh, ok := endReading(ev.MeterValues); ok {
+			meterStop = &wh
+		}
+		reason := ev.StoppedReason
+		if reason == "" {
+			reason = "Local" // E06: absent means a local stop
+		}
+		stopped, outcome, err := s.store.StopSession(ctx, store.StopSessionParams{
+			StationID: l.StationID, TransactionID: ev.TransactionID, StoppedAt: s.stationTime(ev.Timestamp),
+			MeterStopWh: meterStop, Reason: reason, IDTag: idTag, Source: model.StopSourceStation,
+			TransactionData: len(ev.MeterValues) > 0,
+		})
+		if err != nil {
+			return res, fmt.Errorf("stopping session: %w", err)
+		}
+		sess = stopped
+		l.forgetTx(ev.TransactionID)
+		if outcome == store.Stopped || outcome == store.Corrected {
+			s.metrics.SessionsStopped.Inc()
+			s.log.Info("transaction stopped", "station_id", l.StationID, "transaction_id", ev.TransactionID,
+				"session_id", sess.ID, "energy_wh", sess.EnergyWh, "reason", sess.StopReason, "corrected", outcome == store.Corrected)
+		}
+	} else if !dup && sess.Status == model.SessionActive {
+		// The session may have been closed as estimated meanwhile; any
+		// event of the station proves it is still running.
+		l.rememberTx(ev.TransactionID, ref)
+	}
+	res.Session = sess
+
+	if s.costs != nil && sess.ID != "" {
+		if c, ok, err := s.costs.SessionCost(ctx, sess); err != nil {
+			s.log.Warn("pricing a session failed", "session_id", sess.ID, "err", err)
+		} else if ok {
+			res.Cost = &c
+		}
+		if sess.Status == model.SessionActive {
+			lim, err := s.costs.SessionLimit(ctx, sess)
+			if err != nil {
+				s.log.Warn("computing a session limit failed", "session_id", sess.ID, "err", err)
+			}
+			res.Limit = lim
+		}
+	}
+	return res, nil
+}
+
+// txEventError is a transaction event the core cannot apply as sent; the
+// adapter answers it with the version's occurrence error.
+type txEventError struct{ msg string }
+
+func (e *txEventError) Error() string { return "csms: " + e.msg }
+
+// IsTxEventError reports whether err is a transaction event refused for its content.
+func IsTxEventError(err error) bool {
+	var te *txEventError
+	return errors.As(err, &te)
+}
+
+// startReading returns the energy register (Wh) at the start of a
+// transaction: from a Transaction.Begin sample, else the earliest reading.
+// unknown is true when the values hold no register reading at all.
+func startReading(values []model.MeterValue) (wh int64, unknown bool) {
+	return pickReading(values, "Transaction.Begin", false)
+}
+
+// endReading returns the register at the end: from a Transaction.End
+// sample, else the latest reading.
+func endReading(values []model.MeterValue) (int64, bool) {
+	wh, unknown := pickReading(values, "Transaction.End", true)
+	return wh, !unknown
+}
+
+func pickReading(values []model.MeterValue, context string, latest bool) (int64, bool) {
+	var (
+		best     *model.MeterValue
+		fallback *model.MeterValue
+	)
+	for i := range values {
+		mv := values[i] // ExtractReadings fills a copy: the caller's values are stored later
+		ExtractReadings(&mv)
+		if mv.EnergyWh == nil {
+			continue
+		}
+		for _, sv := range mv.Samples {
+			if sv.Context == context {
+				best = &mv
+				break
+			}
+		}
+		if fallback == nil || latest && !mv.Timestamp.Before(fallback.Timestamp) || !latest && mv.Timestamp.Before(fallback.Timestamp) {
+			fallback = &mv
+		}
+	}
+	if best == nil {
+		best = fallback
+	}
+	if best == nil {
+		return 0, true
+	}
+	return roundWh(*best.EnergyWh), false
+}
