@@ -238,9 +238,13 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		// event of the station proves it is still running.
 		l.rememberTx(ev.TransactionID, ref)
 	}
-	res.Session = sess
-
 	if s.costs != nil && sess.ID != "" {
+		if sess.Status == model.SessionActive && len(ev.MeterValues) > 0 && !dup {
+			// The running cost is of the energy including this event's.
+			if fresh, err := s.store.GetSession(ctx, l.OperatorID, sess.ID); err == nil {
+				sess = fresh
+			}
+		}
 		if c, ok, err := s.costs.SessionCost(ctx, sess); err != nil {
 			s.log.Warn("pricing a session failed", "session_id", sess.ID, "err", err)
 		} else if ok {
@@ -254,6 +258,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			res.Limit = lim
 		}
 	}
+	res.Session = sess
 	return res, nil
 }
 

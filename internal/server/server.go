@@ -45,6 +45,9 @@ type Config struct {
 	ShutdownTimeout     time.Duration // how long a graceful shutdown may take
 	DebugAddr           string        // when set, pprof is served on this separate listener
 	MessageLogRetention time.Duration // message-log entries older than this are deleted hourly; 0 keeps them
+	// CSMSOptions customise the core (billing plugs its cost provider and
+	// authorizer in here; tests their fakes).
+	CSMSOptions []csms.Option
 	Logger              *slog.Logger
 	// Listener, when set, is used instead of listening on Addr (tests, demo).
 	Listener net.Listener
@@ -93,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		CommandTimeout:    cfg.CallTimeout,
 		LogMeterValues:    cfg.LogMeterValues,
 		StaleSessionGrace: cfg.StaleSessionGrace,
-	}, log, metrics)
+	}, log, metrics, cfg.CSMSOptions...)
 	gw := gateway.New(svc, st, gateway.Config{
 		Protocols:      Protocols(),
 		MaxMessageSize: cfg.MaxMessageSize,

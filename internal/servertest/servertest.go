@@ -40,6 +40,7 @@ type Options struct {
 	StaleSessionGrace time.Duration
 	Logger            *slog.Logger
 	DB                string // explicit database; overrides Postgres
+	CSMSOptions       []csms.Option
 }
 
 // Server is a running test server.
@@ -78,7 +79,7 @@ func Start(t testing.TB, opts Options) *Server {
 		DB: db, Payments: "sandbox", AdminToken: AdminToken, Logger: log, Listener: ln,
 		HeartbeatInterval: opts.HeartbeatInterval, CallTimeout: opts.CallTimeout,
 		PingInterval: opts.PingInterval, MaxMessageSize: opts.MaxMessageSize, ShutdownTimeout: 10 * time.Second,
-		StaleSessionGrace: opts.StaleSessionGrace,
+		StaleSessionGrace: opts.StaleSessionGrace, CSMSOptions: opts.CSMSOptions,
 	}
 	if cfg.HeartbeatInterval == 0 {
 		cfg.HeartbeatInterval = 300 * time.Second

@@ -219,3 +219,27 @@ func splitKey(k string) (component, variable string, ok bool) {
 // remoteStartID numbers a remote start (2.x remoteStartId): random, so that
 // ids stay distinct across restarts and nodes without coordination.
 func remoteStartID() int { return 1 + rand.IntN(math.MaxInt32-1) }
+
+// CostUpdate implements csms.BillingTranslator.
+func (a *Adapter) CostUpdate(transactionID string, c csms.Cost) (string, []byte, error) {
+	if a.version == Version21 {
+		return costUpdateV21(transactionID, c)
+	}
+	return costUpdateV201(transactionID, c)
+}
+
+// DefaultTariff implements csms.BillingTranslator.
+func (a *Adapter) DefaultTariff(evseID int, t csms.StationTariff) (string, []byte, error) {
+	if a.version == Version21 {
+		return defaultTariffV21(evseID, t)
+	}
+	return defaultTariffV201(evseID, t)
+}
+
+// TransactionTariff implements csms.BillingTranslator.
+func (a *Adapter) TransactionTariff(transactionID string, t csms.StationTariff) (string, []byte, error) {
+	if a.version == Version21 {
+		return transactionTariffV21(transactionID, t)
+	}
+	return transactionTariffV201(transactionID, t)
+}

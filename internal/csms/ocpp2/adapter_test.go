@@ -1,13 +1,16 @@
 package ocpp2_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/servertest"
 )
@@ -406,6 +409,88 @@ func TestPendingRegistration(t *testing.T) {
 		st.CallOK("Heartbeat", `{}`)
 		if code, _ := srv.API(t, "PATCH", "/api/v1/stations/PEND-1", `{"registration_status":"Maybe"}`); code != 400 {
 			t.Fatalf("bad registration accepted: %d", code)
+		}
+	})
+}
+
+// fakeBilling prices energy at 50 cents per kWh and limits every session
+// to $20, 30 kWh and 2 hours.
+type fakeBilling struct{}
+
+func (fakeBilling) SessionCost(_ context.Context, s model.Session) (csms.Cost, bool, error) {
+	return csms.Cost{Total: s.EnergyWh * 50 / 1000, Currency: s.Currency}, true, nil
+}
+
+func (fakeBilling) SessionLimit(context.Context, model.Session) (*csms.TransactionLimit, error) {
+	cost, wh, d := int64(2000), int64(30000), 2*time.Hour
+	return &csms.TransactionLimit{MaxCost: &cost, MaxEnergyWh: &wh, MaxTime: &d}, nil
+}
+
+// TestBillingSeam: the running cost goes back in every TransactionEvent
+// answer (totalCost), the 2.1 answer carries the transaction limit, and
+// costs and tariffs can be pushed to the station.
+func TestBillingSeam(t *testing.T) {
+	both(t, func(t *testing.T, version string) {
+		srv := servertest.Start(t, servertest.Options{CSMSOptions: []csms.Option{csms.WithCostProvider(fakeBilling{})}})
+		op := srv.Operator(t, "Op")
+		srv.Station(t, op.ID, "BILL-1", "")
+		st, _, err := srv.Dial(t, "BILL-1", servertest.DialOptions{Subprotocols: []string{version}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Boot2()
+		st.CallOK("TransactionEvent", txEvent("Started", 0, "TX-1", `},"evse":{"id":1},"meterValue":[`+energy(10000, "Transaction.Begin")+`]`))
+		got := st.CallOK("TransactionEvent", txEvent("Updated", 1, "TX-1", `,"chargingState":"Charging"},"meterValue":[`+energy(14000, "Sample.Periodic")+`]`))
+		if got["totalCost"] != 2.0 {
+			t.Errorf("totalCost %v, want 2 (4 kWh at $0.50)", got["totalCost"])
+		}
+		lim, _ := got["transactionLimit"].(map[string]any)
+		if version == "ocpp2.1" {
+			if lim["maxCost"] != 20.0 || lim["maxEnergy"] != 30000.0 || lim["maxTime"] != 7200.0 {
+				t.Errorf("2.1 transaction limit: %v", got)
+			}
+		} else if lim != nil {
+			t.Errorf("2.0.1 answer has a transaction limit: %v", got)
+		}
+		got = st.CallOK("TransactionEvent", txEvent("Ended", 2, "TX-1", `},"meterValue":[`+energy(16000, "Transaction.End")+`]`))
+		if got["totalCost"] != 3.0 || got["transactionLimit"] != nil {
+			t.Errorf("final answer: %v", got)
+		}
+
+		svc := srv.CSMS
+		done := make(chan error, 1)
+		go func() {
+			_, err := svc.SendCostUpdate(context.Background(), "BILL-1", "TX-1", csms.Cost{Total: 1234, Currency: "AUD"})
+			done <- err
+		}()
+		call := st.ExpectCall("CostUpdated", wait)
+		if !strings.Contains(string(call.Payload), `"totalCost":12.34`) {
+			t.Errorf("CostUpdated: %s", call.Payload)
+		}
+		st.Reply(call, `{}`)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+
+		tariff := csms.StationTariff{ID: "T1", Currency: "AUD", Description: "$0.55/kWh incl. GST", EnergyPerKWh: 50,
+			IdlePerMinute: 10, TaxPercent: 10, TaxName: "GST"}
+		go func() {
+			_, err := svc.SendDefaultTariff(context.Background(), "BILL-1", 0, tariff)
+			done <- err
+		}()
+		if version == "ocpp2.1" {
+			call := st.ExpectCall("SetDefaultTariff", wait)
+			for _, want := range []string{`"tariffId":"T1"`, `"priceKwh":0.5`, `"priceMinute":0.1`, `{"type":"GST","tax":10}`} {
+				if !strings.Contains(string(call.Payload), want) {
+					t.Errorf("SetDefaultTariff %s lacks %s", call.Payload, want)
+				}
+			}
+			st.Reply(call, `{"status":"Accepted"}`)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		} else if err := <-done; !errors.Is(err, csms.ErrUnknownCommand) {
+			t.Fatalf("tariff to a 2.0.1 station: %v", err)
 		}
 	})
 }

@@ -491,3 +491,12 @@ func translateV201(c csms.NeutralCommand) (string, []byte, error) {
 	}
 	return action, msg.AppendOCPP(nil), nil
 }
+
+// costUpdateV201 says a running cost (CostUpdated).
+func costUpdateV201(transactionID string, c csms.Cost) (string, []byte, error) {
+	msg := &v201.CostUpdatedRequest{TotalCost: toMajor(c.Total, c.Currency), TransactionID: transactionID}
+	if err := msg.Validate(); err != nil {
+		return "CostUpdated", nil, err
+	}
+	return "CostUpdated", msg.AppendOCPP(nil), nil
+}

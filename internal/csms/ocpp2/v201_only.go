@@ -37,3 +37,12 @@ var acknowledgedV201 = map[string]string{
 	"Get15118EVCertificate": `{"status":"Failed","exiResponse":""}`,
 	"GetCertificateStatus":  `{"status":"Failed"}`,
 }
+
+// 2.0.1 stations cannot apply tariffs themselves.
+func defaultTariffV201(int, csms.StationTariff) (string, []byte, error) {
+	return "", nil, csms.ErrUnknownCommand
+}
+
+func transactionTariffV201(string, csms.StationTariff) (string, []byte, error) {
+	return "", nil, csms.ErrUnknownCommand
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/model"
+	"github.com/chargestar/chargestar/internal/ocpp"
 	"github.com/chargestar/chargestar/internal/ocpp/v21"
 )
 
@@ -100,3 +101,61 @@ var acknowledgedV21 = func() map[string]string {
 	}
 	return m
 }()
+
+// tariffV21 converts a station tariff into the 2.1 TariffType: prices in
+// major units excluding tax, with the tax rate beside each component.
+func tariffV21(t csms.StationTariff) v21.Tariff {
+	major := func(minor int64) float64 { return toMajor(minor, t.Currency) }
+	var taxes []v21.TaxRate
+	if t.TaxPercent > 0 {
+		name := t.TaxName
+		if name == "" {
+			name = "Tax"
+		}
+		taxes = []v21.TaxRate{{Type: name, Tax: t.TaxPercent}}
+	}
+	out := v21.Tariff{TariffID: t.ID, Currency: t.Currency}
+	if t.Description != "" {
+		lang := t.Language
+		if lang == "" {
+			lang = "en"
+		}
+		out.Description = []v21.MessageContent{{Format: "UTF8", Language: lang, Content: t.Description}}
+	}
+	if t.EnergyPerKWh > 0 {
+		out.Energy = &v21.TariffEnergy{Prices: []v21.TariffEnergyPrice{{PriceKwh: major(t.EnergyPerKWh)}}, TaxRates: taxes}
+	}
+	if t.TimePerMinute > 0 {
+		out.ChargingTime = &v21.TariffTime{Prices: []v21.TariffTimePrice{{PriceMinute: major(t.TimePerMinute)}}, TaxRates: taxes}
+	}
+	if t.IdlePerMinute > 0 {
+		out.IdleTime = &v21.TariffTime{Prices: []v21.TariffTimePrice{{PriceMinute: major(t.IdlePerMinute)}}, TaxRates: taxes}
+	}
+	if t.FixedFee > 0 {
+		out.FixedFee = &v21.TariffFixed{Prices: []v21.TariffFixedPrice{{PriceFixed: major(t.FixedFee)}}, TaxRates: taxes}
+	}
+	if t.MaxCostInclTax > 0 {
+		v := major(t.MaxCostInclTax)
+		out.MaxCost = &v21.Price{InclTax: &v}
+	}
+	if !t.ValidFrom.IsZero() {
+		out.ValidFrom = &ocpp.DateTime{Time: t.ValidFrom}
+	}
+	return out
+}
+
+func defaultTariffV21(evseID int, t csms.StationTariff) (string, []byte, error) {
+	msg := &v21.SetDefaultTariffRequest{EVSEID: evseID, Tariff: tariffV21(t)}
+	if err := msg.Validate(); err != nil {
+		return "SetDefaultTariff", nil, err
+	}
+	return "SetDefaultTariff", msg.AppendOCPP(nil), nil
+}
+
+func transactionTariffV21(transactionID string, t csms.StationTariff) (string, []byte, error) {
+	msg := &v21.ChangeTransactionTariffRequest{TransactionID: transactionID, Tariff: tariffV21(t)}
+	if err := msg.Validate(); err != nil {
+		return "ChangeTransactionTariff", nil, err
+	}
+	return "ChangeTransactionTariff", msg.AppendOCPP(nil), nil
+}

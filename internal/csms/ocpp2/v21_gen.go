@@ -489,3 +489,12 @@ func translateV21(c csms.NeutralCommand) (string, []byte, error) {
 	}
 	return action, msg.AppendOCPP(nil), nil
 }
+
+// costUpdateV21 says a running cost (CostUpdated).
+func costUpdateV21(transactionID string, c csms.Cost) (string, []byte, error) {
+	msg := &v21.CostUpdatedRequest{TotalCost: toMajor(c.Total, c.Currency), TransactionID: transactionID}
+	if err := msg.Validate(); err != nil {
+		return "CostUpdated", nil, err
+	}
+	return "CostUpdated", msg.AppendOCPP(nil), nil
+}
