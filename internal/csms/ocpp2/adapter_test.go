@@ -494,3 +494,38 @@ func TestBillingSeam(t *testing.T) {
 		}
 	})
 }
+
+// TestRPCErrorsPerVersion: bad frames and payloads are answered with the
+// 2.x error codes, and the connection stays up.
+func TestRPCErrorsPerVersion(t *testing.T) {
+	both(t, func(t *testing.T, version string) {
+		e := connect(t, false, version)
+		st := e.st
+		for { // what came before: the boot's answer
+			if _, ok := st.NextRaw(50 * time.Millisecond); !ok {
+				break
+			}
+		}
+		expect := func(raw, wantCode string) {
+			t.Helper()
+			st.SendRaw(raw)
+			got, ok := st.NextRaw(wait)
+			if !ok || !strings.HasPrefix(got, "[4,") || !strings.Contains(got, `"`+wantCode+`"`) {
+				t.Errorf("%s: got %q, want a CALLERROR %s", raw, got, wantCode)
+			}
+		}
+		expect(`[2,"m1","Heartbeat",{]`, "FormatViolation")
+		expect(`[2,"m1b",{}]`, "RpcFrameworkError")
+		expect(`[7,"m2","Heartbeat",{}]`, "MessageTypeNotSupported")
+		expect(`[2,"m3","StatusNotification",{"timestamp":"`+ts(0)+`","connectorStatus":"Sleeping","evseId":1,"connectorId":1}]`, "PropertyConstraintViolation")
+		expect(`[2,"m4","StatusNotification",{"timestamp":"`+ts(0)+`","connectorStatus":"Available","evseId":"1","connectorId":1}]`, "TypeConstraintViolation")
+		expect(`[2,"m5","StatusNotification",{"timestamp":"`+ts(0)+`","evseId":1,"connectorId":1}]`, "OccurrenceConstraintViolation")
+		expect(`[2,"m6","StatusNotification","notanobject"]`, "FormatViolation")
+		expect(`[2,"m7","NoSuchThing",{}]`, "NotImplemented")
+		if version == "ocpp2.1" {
+			// SEND (type 6) gets no answer; the next call is answered normally.
+			st.SendRaw(`[6,"s1","NotifyPeriodicEventStream",{"id":1,"pending":0,"basetime":"` + ts(0) + `","data":[{"t":1,"v":"7"}]}]`)
+		}
+		st.CallOK("Heartbeat", `{}`)
+	})
+}
