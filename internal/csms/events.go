@@ -177,7 +177,7 @@ func (s *Service) StartTransaction(ctx context.Context, l *Link, req StartReques
 		}
 	}
 	l.mu.Unlock()
-	l.rememberTx(sess.TransactionID, txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh})
+	l.rememberTx(sess.TransactionID, refOf(sess))
 	s.metrics.SessionsStarted.Inc()
 	if created {
 		s.log.Info("transaction started", "station_id", l.StationID, "connector_id", req.ConnectorID,
@@ -229,7 +229,7 @@ func (s *Service) txOnConnector(ctx context.Context, l *Link, connectorID int) (
 	if err != nil {
 		return "", txRef{}, false
 	}
-	ref := txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh}
+	ref := refOf(sess)
 	l.rememberTx(sess.TransactionID, ref)
 	return sess.TransactionID, ref, true
 }
@@ -247,7 +247,7 @@ func (s *Service) sessionFor(ctx context.Context, l *Link, transactionID string)
 		}
 		return txRef{}, false
 	}
-	ref := txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh}
+	ref := refOf(sess)
 	if sess.Status == model.SessionActive {
 		l.rememberTx(transactionID, ref)
 	}

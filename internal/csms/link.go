@@ -68,9 +68,19 @@ type Link struct {
 }
 
 type txRef struct {
-	sessionID    string
-	connectorID  int
-	meterStartWh int64
+	sessionID         string
+	connectorID       int
+	meterStartWh      int64
+	active            bool
+	hasIDTag          bool
+	meterStartUnknown bool
+}
+
+// refOf is the cached summary of a session: enough for the ingest path to
+// go without reading the session back for every message.
+func refOf(sess model.Session) txRef {
+	return txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh,
+		active: sess.Status == model.SessionActive, hasIDTag: sess.IDTag != "", meterStartUnknown: sess.MeterStartUnknown}
 }
 
 // NewLink returns a link for a station record. The adapter sets the

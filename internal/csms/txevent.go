@@ -108,7 +108,10 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 	idTag := normalizeIDTag(ev.IDToken)
 
 	ref, known := s.sessionFor(ctx, l, ev.TransactionID)
-	var sess model.Session
+	var (
+		sess    model.Session
+		partial bool // sess holds only what ref knows
+	)
 	if !known {
 		if ev.EVSEID <= 0 {
 			// The first event of a transaction must say where it runs
@@ -133,7 +136,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		if err != nil {
 			return res, fmt.Errorf("starting session: %w", err)
 		}
-		ref = txRef{sessionID: sess.ID, connectorID: sess.ConnectorID, meterStartWh: sess.MeterStartWh}
+		ref = refOf(sess)
 		l.mu.Lock()
 		for id, r := range l.txs { // superseded sessions were closed by the store
 			if r.connectorID == sess.ConnectorID && id != sess.TransactionID {
@@ -156,13 +159,18 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			}
 		}
 	} else {
-		sess, err = s.store.GetSession(ctx, l.OperatorID, ref.sessionID)
-		if err != nil {
-			return res, fmt.Errorf("loading session: %w", err)
+		// The session as far as the ingest path needs it; read back in
+		// full only where more is needed (a late start, pricing).
+		partial = true
+		sess = model.Session{ID: ref.sessionID, OperatorID: l.OperatorID, StationID: l.StationID, ConnectorID: ref.connectorID,
+			TransactionID: ev.TransactionID, Status: model.SessionCompleted, MeterStartWh: ref.meterStartWh,
+			MeterStartUnknown: ref.meterStartUnknown, Currency: l.Currency}
+		if ref.active {
+			sess.Status = model.SessionActive
 		}
 		if idTag != "" {
 			purpose := AuthForStop
-			if sess.IDTag == "" && sess.Status == model.SessionActive {
+			if !ref.hasIDTag && ref.active {
 				// The driver identified after the transaction began (cable
 				// plugged in first): the token is checked as for a start
 				// and recorded on the session.
@@ -177,7 +185,8 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 				if err := s.store.SetSessionIDTag(ctx, sess.ID, idTag); err != nil {
 					return res, fmt.Errorf("recording the session's id token: %w", err)
 				}
-				sess.IDTag = idTag
+				ref.hasIDTag = true
+				l.rememberTx(ev.TransactionID, ref)
 			}
 		}
 	}
@@ -192,6 +201,10 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 					return res, fmt.Errorf("recording the session's start reading: %w", err)
 				}
 				sess.MeterStartUnknown, sess.MeterStartWh = false, wh
+				ref.meterStartUnknown, ref.meterStartWh = false, wh
+				if ref.active {
+					l.rememberTx(ev.TransactionID, ref)
+				}
 			}
 		}
 	}
@@ -205,6 +218,10 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			}
 			if sess, err = s.store.GetSession(ctx, l.OperatorID, sess.ID); err != nil {
 				return res, fmt.Errorf("loading session: %w", err)
+			}
+			partial = false
+			if sess.Status == model.SessionActive {
+				l.rememberTx(ev.TransactionID, refOf(sess))
 			}
 		}
 	}
@@ -226,20 +243,17 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		if err != nil {
 			return res, fmt.Errorf("stopping session: %w", err)
 		}
-		sess = stopped
+		sess, partial = stopped, false
 		l.forgetTx(ev.TransactionID)
 		if outcome == store.Stopped || outcome == store.Corrected {
 			s.metrics.SessionsStopped.Inc()
 			s.log.Info("transaction stopped", "station_id", l.StationID, "transaction_id", ev.TransactionID,
 				"session_id", sess.ID, "energy_wh", sess.EnergyWh, "reason", sess.StopReason, "corrected", outcome == store.Corrected)
 		}
-	} else if !dup && sess.Status == model.SessionActive {
-		// The session may have been closed as estimated meanwhile; any
-		// event of the station proves it is still running.
-		l.rememberTx(ev.TransactionID, ref)
 	}
+
 	if s.costs != nil && sess.ID != "" {
-		if sess.Status == model.SessionActive && len(ev.MeterValues) > 0 && !dup {
+		if partial || sess.Status == model.SessionActive && len(ev.MeterValues) > 0 && !dup {
 			// The running cost is of the energy including this event's.
 			if fresh, err := s.store.GetSession(ctx, l.OperatorID, sess.ID); err == nil {
 				sess = fresh
