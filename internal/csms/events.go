@@ -202,6 +202,16 @@ func (s *Service) MeterValues(ctx context.Context, l *Link, connectorID int, tra
 			sessionID, transactionID = ref.sessionID, id
 		}
 	}
+	s.prepareMeterValues(l, connectorID, sessionID, transactionID, values)
+	if err := s.store.AppendMeterValues(ctx, values); err != nil {
+		return fmt.Errorf("storing meter values: %w", err)
+	}
+	return nil
+}
+
+// prepareMeterValues ties meter values to their station, connector and
+// session, stamps them and extracts the readings billing uses.
+func (s *Service) prepareMeterValues(l *Link, connectorID int, sessionID, transactionID string, values []model.MeterValue) {
 	now := s.Now()
 	for i := range values {
 		mv := &values[i]
@@ -213,10 +223,6 @@ func (s *Service) MeterValues(ctx context.Context, l *Link, connectorID int, tra
 		mv.ReceivedAt = now
 		ExtractReadings(mv)
 	}
-	if err := s.store.AppendMeterValues(ctx, values); err != nil {
-		return fmt.Errorf("storing meter values: %w", err)
-	}
-	return nil
 }
 
 // txOnConnector finds the open session of a connector, from the link's

@@ -55,6 +55,9 @@ type Link struct {
 	accepted atomic.Bool
 	// seen is the unix-nano time of the last message, 0 once flushed.
 	seen atomic.Int64
+	// skipLogID is the message id of the station's CALL last left out of
+	// the message log (meter traffic): its answer is left out too.
+	skipLogID atomic.Pointer[string]
 
 	// txOutlivesStatus: a transaction may stay open while its connector is
 	// Available (2.x, where the transaction start and stop points are
@@ -65,6 +68,8 @@ type Link struct {
 	// txs caches transaction id → session for the station's open sessions,
 	// so meter values need no database read.
 	txs map[string]txRef
+	// seqs holds the sequence numbers seen of 2.x transactions (TxEvent).
+	seqs map[string]*seqSet
 }
 
 type txRef struct {
@@ -127,6 +132,7 @@ func (l *Link) rememberTx(txID string, ref txRef) {
 func (l *Link) forgetTx(txID string) {
 	l.mu.Lock()
 	delete(l.txs, txID)
+	delete(l.seqs, txID)
 	if len(l.txs) == 0 {
 		l.txs = nil
 	}
@@ -318,4 +324,81 @@ func (s *Service) Command(ctx context.Context, stationID, action string, payload
 		return CommandResult{}, ErrNotConnected
 	}
 	return CommandResult{}, err
+}
+
+// seqSet is the set of sequence numbers seen of one transaction: every
+// number below next, and the ones above it that came early. Stations send
+// in order, so above is almost always empty and the set costs two words.
+type seqSet struct {
+	next  int
+	above map[int]struct{}
+}
+
+func (q *seqSet) has(n int) bool {
+	if n < q.next {
+		return true
+	}
+	_, ok := q.above[n]
+	return ok
+}
+
+func (q *seqSet) add(n int) {
+	switch {
+	case n < q.next:
+	case n == q.next:
+		q.next++
+		for {
+			if _, ok := q.above[q.next]; !ok {
+				break
+			}
+			delete(q.above, q.next)
+			q.next++
+		}
+		if len(q.above) == 0 {
+			q.above = nil
+		}
+	default:
+		if q.above == nil {
+			q.above = make(map[int]struct{}, 1)
+		}
+		q.above[n] = struct{}{}
+	}
+}
+
+// seqSeen reports whether seq was seen of the transaction, loading the
+// numbers already stored (load) the first time the transaction is met.
+// Calls of one station are handled one at a time, so seqSeen followed by
+// seqAdd once the event is stored is race-free.
+func (l *Link) seqSeen(txID string, seq int, load func() ([]int, error)) (bool, error) {
+	l.mu.Lock()
+	q := l.seqs[txID]
+	l.mu.Unlock()
+	if q == nil {
+		stored, err := load()
+		if err != nil {
+			return false, err
+		}
+		q = &seqSet{}
+		for _, n := range stored {
+			q.add(n)
+		}
+		l.mu.Lock()
+		if l.seqs == nil {
+			l.seqs = make(map[string]*seqSet, 2)
+		}
+		l.seqs[txID] = q
+		l.mu.Unlock()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return q.has(seq), nil
+}
+
+// seqAdd records that seq of the transaction is stored.
+func (l *Link) seqAdd(txID string, seq int) {
+	l.mu.Lock()
+	if q := l.seqs[txID]; q != nil {
+		q.add(seq)
+	}
+	l.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package csms
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"time"
@@ -20,7 +21,7 @@ func (l *Link) Frame(in bool, typ int, id, action string, raw []byte) {
 	if in {
 		l.Touch(s.now())
 	}
-	if action == "MeterValues" && !s.cfg.LogMeterValues {
+	if !s.cfg.LogMeterValues && l.isMeterTraffic(in, typ, id, action, raw) {
 		return
 	}
 	dir := model.DirectionOut
@@ -51,4 +52,32 @@ func (l *Link) CallCompleted(action, outcome string, took time.Duration) {
 	if l.svc != nil {
 		l.svc.metrics.outCall(action, outcome, took)
 	}
+}
+
+// isMeterTraffic tells the frames that are only meter readings — 1.6
+// MeterValues and their answers, 2.x MeterValues, and 2.x TransactionEvent
+// Updated sent for a periodic or clock-aligned reading, with their answers
+// — which are most of the traffic and stored as meter values anyway. Other
+// transaction events (start, end, a change of state) stay in the log.
+func (l *Link) isMeterTraffic(in bool, typ int, id, action string, raw []byte) bool {
+	switch action {
+	case "MeterValues":
+		return true
+	case "TransactionEvent":
+	default:
+		return false
+	}
+	if in && typ == 2 {
+		periodic := bytes.Contains(raw, []byte(`"eventType":"Updated"`)) &&
+			(bytes.Contains(raw, []byte(`"triggerReason":"MeterValuePeriodic"`)) || bytes.Contains(raw, []byte(`"triggerReason":"MeterValueClock"`)))
+		if periodic {
+			l.skipLogID.Store(&id)
+		}
+		return periodic
+	}
+	if p := l.skipLogID.Load(); p != nil && *p == id {
+		l.skipLogID.Store(nil)
+		return true
+	}
+	return false
 }

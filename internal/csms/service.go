@@ -41,7 +41,8 @@ type Store interface {
 
 	// OCPP 2.x
 	GetSession(ctx context.Context, operatorID, id string) (model.Session, error)
-	RecordTransactionEvent(ctx context.Context, ev model.TransactionEvent) (dup bool, err error)
+	AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue) error
+	ListTransactionEvents(ctx context.Context, stationID, transactionID string) ([]model.TransactionEvent, error)
 	SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error)
 	SetSessionIDTag(ctx context.Context, sessionID, idTag string) error
 	CorrectSessionStart(ctx context.Context, sessionID string, startedAt time.Time, meterStartWh int64) (bool, error)

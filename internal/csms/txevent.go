@@ -96,18 +96,28 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 	if ev.TransactionID == "" {
 		return res, errors.New("csms: transaction event without a transaction id")
 	}
-	dup, err := s.store.RecordTransactionEvent(ctx, model.TransactionEvent{
-		StationID: l.StationID, TransactionID: ev.TransactionID, SeqNo: ev.SeqNo, EventType: ev.EventType,
-		TriggerReason: ev.TriggerReason, ChargingState: ev.ChargingState, Offline: ev.Offline,
-		Timestamp: s.stationTime(ev.Timestamp), ReceivedAt: s.Now(),
+	idTag := normalizeIDTag(ev.IDToken)
+	ref, known := s.sessionFor(ctx, l, ev.TransactionID)
+	// A replay is recognised by its sequence number. The link keeps the
+	// numbers it has seen of each open transaction, loading them from the
+	// store the first time (after a reconnection, say): the ingest path
+	// then needs no read, and the event and its meter values are stored
+	// in one append.
+	dup, err := l.seqSeen(ev.TransactionID, ev.SeqNo, func() ([]int, error) {
+		if !known {
+			return nil, nil // events are stored only once their session is
+		}
+		evs, err := s.store.ListTransactionEvents(ctx, l.StationID, ev.TransactionID)
+		seqs := make([]int, len(evs))
+		for i, e := range evs {
+			seqs[i] = e.SeqNo
+		}
+		return seqs, err
 	})
 	if err != nil {
-		return res, fmt.Errorf("recording transaction event: %w", err)
+		return res, fmt.Errorf("loading transaction events: %w", err)
 	}
 	res.Duplicate = dup
-	idTag := normalizeIDTag(ev.IDToken)
-
-	ref, known := s.sessionFor(ctx, l, ev.TransactionID)
 	var (
 		sess    model.Session
 		partial bool // sess holds only what ref knows
@@ -191,10 +201,19 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		}
 	}
 
-	if !dup && len(ev.MeterValues) > 0 {
-		if err := s.MeterValues(ctx, l, ref.connectorID, ev.TransactionID, ev.MeterValues); err != nil {
-			return res, err
+	if !dup {
+		s.prepareMeterValues(l, ref.connectorID, ref.sessionID, ev.TransactionID, ev.MeterValues)
+		err := s.store.AppendTransactionEvent(ctx, model.TransactionEvent{
+			StationID: l.StationID, TransactionID: ev.TransactionID, SeqNo: ev.SeqNo, EventType: ev.EventType,
+			TriggerReason: ev.TriggerReason, ChargingState: ev.ChargingState, Offline: ev.Offline,
+			Timestamp: s.stationTime(ev.Timestamp), ReceivedAt: s.Now(),
+		}, ev.MeterValues)
+		if err != nil {
+			return res, fmt.Errorf("recording transaction event: %w", err)
 		}
+		l.seqAdd(ev.TransactionID, ev.SeqNo)
+	}
+	if !dup && len(ev.MeterValues) > 0 {
 		if sess.MeterStartUnknown {
 			if wh, unknown := startReading(ev.MeterValues); !unknown {
 				if _, err := s.store.SetSessionMeterStart(ctx, sess.ID, wh); err != nil {

@@ -51,6 +51,7 @@ type op struct {
 	ctx  context.Context
 	run  func(ctx context.Context, w *wtx) error // nil for a pure append
 	rows []any                                   // meter-value rows to append (meterValueCols each)
+	te   []any                                   // transaction-event rows to append (transactionEventTable)
 	done chan error
 }
 
@@ -70,6 +71,7 @@ type wtx struct {
 	s  *Store
 	tx *sql.Tx
 	mv []any // meter-value rows not yet inserted
+	te []any // transaction-event rows not yet inserted
 }
 
 // ExecContext, QueryContext and QueryRowContext make wtx a dbtx; on SQLite
@@ -153,6 +155,14 @@ func (s *Store) prepareWStmts() {
 
 // flush inserts the pending meter-value rows.
 func (w *wtx) flush(ctx context.Context) error {
+	if len(w.te) > 0 {
+		err := w.s.insertRows(ctx, w, transactionEventTable, w.te)
+		clear(w.te)
+		w.te = w.te[:0]
+		if err != nil {
+			return err
+		}
+	}
 	if len(w.mv) == 0 {
 		return nil
 	}
@@ -420,6 +430,7 @@ func (s *Store) runBatch(w *wtx, batch []*op, logs []model.MessageLogEntry) {
 func (s *Store) apply(ctx context.Context, w *wtx, o *op) (err error) {
 	if o.run == nil {
 		w.mv = append(w.mv, o.rows...)
+		w.te = append(w.te, o.te...)
 		return nil
 	}
 	if err := w.flush(ctx); err != nil {
@@ -444,6 +455,8 @@ func (s *Store) inTx(w *wtx, fn func(ctx context.Context) error) error {
 	w.tx = tx
 	clear(w.mv)
 	w.mv = w.mv[:0]
+	clear(w.te)
+	w.te = w.te[:0]
 	defer func() { w.tx = nil }()
 	if err := fn(ctx); err != nil {
 		_ = tx.Rollback()

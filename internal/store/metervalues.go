@@ -26,13 +26,22 @@ func (s *Store) AppendMeterValues(ctx context.Context, mvs []model.MeterValue) e
 	if len(mvs) == 0 {
 		return nil
 	}
-	// Encode here, in the caller's goroutine, so the committer only binds.
+	rows, err := s.meterValueRows(mvs)
+	if err != nil {
+		return err
+	}
+	return wrap("append meter values", s.submit(ctx, &op{rows: rows}))
+}
+
+// meterValueRows encodes meter values as rows of meterValueTable. It runs in
+// the caller's goroutine, so that the committer only binds.
+func (s *Store) meterValueRows(mvs []model.MeterValue) ([]any, error) {
 	now := time.Now()
 	rows := make([]any, 0, len(mvs)*len(meterValueTable.cols))
 	for i := range mvs {
 		mv := &mvs[i]
 		if mv.StationID == "" || mv.Timestamp.IsZero() {
-			return fmt.Errorf("store: append meter values: station id and timestamp are required")
+			return nil, fmt.Errorf("store: append meter values: station id and timestamp are required")
 		}
 		js := appendSamples(make([]byte, 0, samplesSize(mv.Samples)), mv.Samples)
 		recv := mv.ReceivedAt
@@ -45,7 +54,7 @@ func (s *Store) AppendMeterValues(ctx context.Context, mvs []model.MeterValue) e
 			// them into a string (this is a hot path: one per meter value).
 			unsafe.String(unsafe.SliceData(js), len(js)), s.d.ts(recv))
 	}
-	return wrap("append meter values", s.submit(ctx, &op{rows: rows}))
+	return rows, nil
 }
 
 // samplesSize estimates appendSamples' output length, so the buffer is

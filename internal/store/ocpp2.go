@@ -58,6 +58,37 @@ func (s *Store) RecordTransactionEvent(ctx context.Context, ev model.Transaction
 	return dup, nil
 }
 
+// transactionEventTable is transaction_events for multi-row appends; a row
+// already there (a replay) is skipped.
+var transactionEventTable = &table{name: "transaction_events", cols: strings.Split(strings.ReplaceAll(transactionEventCols, " ", ""), ","),
+	onConflict: `ON CONFLICT DO NOTHING`}
+
+// AppendTransactionEvent stores a 2.x transaction event and its meter
+// values as one pure append, merged with other appends into multi-row
+// INSERTs of the same batch: the ingest path of 2.x, where an event is what
+// a MeterValues is in 1.6. A row already stored (a replay) is skipped, but
+// its meter values are not: callers must recognise replays first (the core
+// keeps the sequence numbers it has seen; see RecordTransactionEvent for the
+// checked form).
+func (s *Store) AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue) error {
+	if ev.StationID == "" || ev.TransactionID == "" {
+		return fmt.Errorf("store: append transaction event: station id and transaction id are required")
+	}
+	if ev.ReceivedAt.IsZero() {
+		ev.ReceivedAt = time.Now()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = ev.ReceivedAt
+	}
+	rows, err := s.meterValueRows(mvs)
+	if err != nil {
+		return err
+	}
+	te := []any{ev.StationID, ev.TransactionID, ev.SeqNo, cleanText(ev.EventType), cleanText(ev.TriggerReason),
+		cleanText(ev.ChargingState), ev.Offline, s.d.ts(ev.Timestamp), s.d.ts(ev.ReceivedAt)}
+	return wrap("append transaction event", s.submit(ctx, &op{rows: rows, te: te}))
+}
+
 // ListTransactionEvents returns the events of a station's transaction in
 // seqNo order.
 func (s *Store) ListTransactionEvents(ctx context.Context, stationID, transactionID string) ([]model.TransactionEvent, error) {

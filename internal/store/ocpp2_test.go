@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -542,5 +543,49 @@ func testMigrateDown(t *testing.T, h *harness) {
 	check(t, err)
 	if dup {
 		t.Error("transaction events survived the down migration")
+	}
+}
+
+func testAppendTransactionEvent(t *testing.T, h *harness) {
+	ctx := context.Background()
+	s := h.open(Options{})
+	_, st := fixture(t, s)
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	wh := func(v float64) *float64 { return &v }
+	mv := func(min int, e float64) model.MeterValue {
+		return model.MeterValue{StationID: st.ID, ConnectorID: 1, TransactionID: "trx-a", Timestamp: t0.Add(time.Duration(min) * time.Minute),
+			EnergyWh: wh(e), Samples: []model.SampledValue{{Value: strconv.FormatFloat(e, 'f', -1, 64), Measurand: "Energy.Active.Import.Register"}}}
+	}
+	ev := model.TransactionEvent{StationID: st.ID, TransactionID: "trx-a", SeqNo: 1, EventType: "Updated",
+		TriggerReason: "MeterValuePeriodic", ChargingState: "Charging", Timestamp: t0}
+	// Many stations' events at once share batches with plain meter values.
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := ev
+			e.TransactionID = "trx-" + strconv.Itoa(i)
+			m := mv(i, float64(1000+i))
+			m.TransactionID = e.TransactionID
+			check(t, s.AppendTransactionEvent(ctx, e, []model.MeterValue{m}))
+			check(t, s.AppendMeterValues(ctx, []model.MeterValue{mv(i, 5)}))
+		}()
+	}
+	wg.Wait()
+	check(t, s.AppendTransactionEvent(ctx, ev, []model.MeterValue{mv(1, 1500), mv(2, 1600)}))
+	// The event row is a replay-safe append: a second copy is skipped.
+	check(t, s.AppendTransactionEvent(ctx, ev, nil))
+	evs := must(s.ListTransactionEvents(ctx, st.ID, "trx-a"))(t)
+	if len(evs) != 1 || evs[0].SeqNo != 1 || evs[0].ChargingState != "Charging" {
+		t.Fatalf("events: %+v", evs)
+	}
+	for i := range 20 {
+		if evs := must(s.ListTransactionEvents(ctx, st.ID, "trx-"+strconv.Itoa(i)))(t); len(evs) != 1 {
+			t.Fatalf("trx-%d: %d events", i, len(evs))
+		}
+	}
+	if err := s.AppendTransactionEvent(ctx, model.TransactionEvent{StationID: st.ID}, nil); err == nil {
+		t.Error("an event without a transaction id was accepted")
 	}
 }

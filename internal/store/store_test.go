@@ -46,6 +46,7 @@ func TestStore(t *testing.T) {
 		{"CanceledWrite", testCanceledWrite},
 		{"Timestamps", testTimestamps},
 		{"TransactionEvents", testTransactionEvents},
+		{"AppendTransactionEvent", testAppendTransactionEvent},
 		{"StationVariables", testStationVariables},
 		{"StationEvents", testStationEvents},
 		{"MeterStartUnknown", testMeterStartUnknown},

@@ -222,6 +222,16 @@ func sessionLifecycle(t *testing.T, pg bool, version string) {
 	// A first event without an EVSE cannot make a session.
 	st.CallError("TransactionEvent", txEvent("Started", 0, "TX-C", `}`), "OccurrenceConstraintViolation")
 
+	// Periodic readings stay out of the message log (they are stored as
+	// meter values); starts and ends are in it.
+	servertest.Eventually(t, wait, "transaction events in the message log", func() bool {
+		code, body := e.srv.API(t, "GET", "/api/v1/stations/"+st.ID+"/messages?action=TransactionEvent&limit=500", "")
+		return code == 200 && strings.Contains(body, `\"eventType\":\"Started\"`) && strings.Contains(body, `\"eventType\":\"Ended\"`)
+	})
+	if _, body := e.srv.API(t, "GET", "/api/v1/stations/"+st.ID+"/messages?action=TransactionEvent&limit=500", ""); strings.Contains(body, `\"triggerReason\":\"MeterValuePeriodic\",\"seqNo\":1`) && strings.Contains(body, `\"eventType\":\"Updated\"`) {
+		t.Errorf("periodic updates in the message log: %s", body)
+	}
+
 	// A blocked token is answered Blocked.
 	got = st.CallOK("TransactionEvent", txEvent("Started", 0, "TX-D", `},"evse":{"id":2},"idToken":{"idToken":"BLOCKED-1","type":"ISO14443"}`))
 	if got["idTokenInfo"].(map[string]any)["status"] != "Blocked" {
