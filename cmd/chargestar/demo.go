@@ -83,6 +83,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	fleetCfg := sim.FleetConfig{
 		Count: *stations, IDPrefix: "DEMO", Concurrency: 20,
+		// Every OCPP version the server speaks, side by side.
+		Protocols: sim.Protocols,
 		Station: sim.Config{
 			URL:        "ws://" + loopback(srv.Addr()) + "/ocpp",
 			Connectors: *connectors, MeterInterval: *meterInterval, SessionDuration: *sessionDuration, Idle: *idle,
@@ -113,7 +115,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, `
 Charge Star demo is running.
 
-  Stations        %d simulated OCPP 1.6 stations (%s … %s), %d connectors each, drivers arriving and charging
+  Stations        %d simulated stations (%s … %s) speaking %s in turn,
+                  %d connectors each, drivers arriving and charging
   OCPP endpoint   ws://%s/ocpp/{stationId}
   REST API        %s/api/v1/            (OpenAPI: %s/api/v1/openapi.json)
   Health          %s/healthz
@@ -125,10 +128,10 @@ Charge Star demo is running.
 Try:
   curl -s -H 'Authorization: Bearer %s' %s/api/v1/stations/%s
   curl -s -H 'Authorization: Bearer %s' '%s/api/v1/sessions?station_id=%s'
-  curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"Soft"}' %s/api/v1/stations/%s/commands/Reset
+  curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"soft"}' %s/api/v1/stations/%s/commands/reset
 
 Press Ctrl-C to stop.
-`, len(ids), ids[0], ids[len(ids)-1], *connectors, loopback(srv.Addr()), base, base, base, base,
+`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, loopback(srv.Addr()), base, base, base, base,
 		cfg.AdminToken, opToken, strings.TrimPrefix(f.db, "sqlite:"), map[bool]string{true: " (kept)", false: " (deleted on exit)"}[*keep],
 		opToken, base, ids[0], opToken, base, ids[0], opToken, base, ids[0])
 

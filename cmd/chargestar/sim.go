@@ -18,18 +18,33 @@ import (
 
 const simSynopsis = `Usage: chargestar sim [flags]
 
-Simulates OCPP 1.6-J charging stations against a CSMS, as a realistic
-fleet or as a load generator. Station ids are <id-prefix><n>, zero-padded
-(SIM00001, SIM00002, …); each connector's drivers use the RFID tag
-<station id>-<connector> (e.g. SIM00001-1).
+Simulates OCPP-J charging stations — 1.6, 2.0.1, 2.1 or a mix — against a
+CSMS, as a realistic fleet or as a load generator. Station ids are
+<id-prefix><n>, zero-padded (SIM00001, SIM00002, …); each connector's
+drivers use the RFID tag <station id>-<connector> (e.g. SIM00001-1).
+
+Protocols (--protocol):
+  ocpp1.6      the default
+  ocpp2.0.1    each connector is an EVSE with one connector (evseId = the
+  ocpp2.1      connector number); sessions are TransactionEvent Started /
+               Updated / Ended under a station-made transactionId; the CSMS
+               can configure the station through a small device model
+               (GetVariables, SetVariables, GetBaseReport). 2.1 also obeys
+               transaction limits (maxEnergy, maxTime, maxCost) and tariffs.
+  mixed        stations dealt out round-robin over the three (SIM00001 1.6,
+               SIM00002 2.0.1, SIM00003 2.1, SIM00004 1.6, …)
+  a list       e.g. ocpp1.6,ocpp1.6,ocpp2.1: dealt out round-robin over the
+               list; repeat a protocol to weight it (here two thirds 1.6)
 
 Modes:
   sessions     drivers arrive, authorise, charge and leave (idle gaps between);
                runs for --duration, or until interrupted when 0
   closed-loop  each station runs one transaction and sends MeterValues as fast
-               as the answers come back (one call in flight per station)
-  open-loop    each station sends MeterValues at --rate per second whatever the
-               answers do; latency counts from the intended send time
+               as the answers come back (one call in flight per station);
+               2.x stations send TransactionEvent Updated (MeterValuePeriodic)
+  open-loop    each station sends MeterValues (2.x: TransactionEvent Updated)
+               at --rate per second whatever the answers do; latency counts
+               from the intended send time
   storm        connect all, drop all connections at once, and time until every
                station is connected and booted again (--duration: how long to wait)
 
@@ -42,20 +57,60 @@ Examples:
   chargestar sim --provision --api-token secret --stations 50
   chargestar sim --stations 1000 --mode closed-loop --duration 30s \
       --metrics-url http://localhost:8080/metrics
+  chargestar sim --stations 300 --protocol mixed
   chargestar sim --stations 10000 --mode open-loop --rate 1 --duration 60s
   chargestar sim --stations 18000 --mode storm --concurrency 500`
+
+// parseProtocols reads --protocol: one protocol, "mixed", or a
+// comma-separated list the stations are dealt out over.
+func parseProtocols(v string) ([]string, error) {
+	if v == sim.ProtocolMixed {
+		return sim.Protocols, nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(sim.Protocols, p) {
+			return nil, fmt.Errorf("%q is not simulated; use %s, %s or a comma-separated list of them", p, strings.Join(sim.Protocols, ", "), sim.ProtocolMixed)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// protocolMix describes how many stations speak each protocol, e.g.
+// "ocpp1.6" or "ocpp1.6 ×34, ocpp2.0.1 ×33, ocpp2.1 ×33".
+func protocolMix(per []string) string {
+	counts := map[string]int{}
+	var order []string
+	for _, p := range per {
+		if counts[p] == 0 {
+			order = append(order, p)
+		}
+		counts[p]++
+	}
+	if len(order) == 1 {
+		return order[0]
+	}
+	parts := make([]string, len(order))
+	for i, p := range order {
+		parts[i] = fmt.Sprintf("%s ×%d", p, counts[p])
+	}
+	return strings.Join(parts, ", ")
+}
 
 func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	var (
-		target          = fs.String("url", "ws://localhost:8080/ocpp", "the CSMS's OCPP-J endpoint; each station dials <url>/<station id>")
-		stations        = fs.Int("stations", 10, "number of stations")
-		idPrefix        = fs.String("id-prefix", "SIM", "station id prefix")
-		connectors      = fs.Int("connectors", 2, "connectors per station")
-		protocol        = fs.String("protocol", "ocpp1.6", "OCPP-J subprotocol: "+strings.Join(sim.Protocols, ", "))
+		target     = fs.String("url", "ws://localhost:8080/ocpp", "the CSMS's OCPP-J endpoint; each station dials <url>/<station id>")
+		stations   = fs.Int("stations", 10, "number of stations")
+		idPrefix   = fs.String("id-prefix", "SIM", "station id prefix")
+		connectors = fs.Int("connectors", 2, "connectors per station")
+		protocol   = fs.String("protocol", "ocpp1.6", "OCPP-J subprotocol: "+strings.Join(sim.Protocols, ", ")+"; "+sim.ProtocolMixed+
+			" (round-robin over all three); or a comma-separated list to deal the stations out over (repeat one to weight it)")
 		password        = fs.String("password", "", "HTTP Basic password of every station (security profile 1); empty: none")
 		mode            = fs.String("mode", "sessions", "sessions, closed-loop, open-loop or storm")
-		rate            = fs.Float64("rate", 1, "open-loop: MeterValues per second per station")
+		rate            = fs.Float64("rate", 1, "open-loop: MeterValues (2.x: TransactionEvent Updated) per second per station")
 		duration        = fs.Duration("duration", 0, "sessions: run time (0: until interrupted); closed-/open-loop: measurement window (0: 30s); storm: longest wait for reconnection (0: 5m)")
 		meterInterval   = fs.Duration("meter-interval", time.Minute, "sessions: MeterValues interval during a transaction")
 		powerKW         = fs.Float64("power-kw", 11, "maximum charging power of a connector, kW")
@@ -80,8 +135,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return config.Usagef("--url / CHARGESTAR_URL must be a ws:// or wss:// URL, got %q", *target)
 	}
-	if !slices.Contains(sim.Protocols, *protocol) {
-		return config.Usagef("--protocol / CHARGESTAR_PROTOCOL: %q is not simulated yet; use %s", *protocol, strings.Join(sim.Protocols, ", "))
+	protocols, err := parseProtocols(*protocol)
+	if err != nil {
+		return config.Usagef("--protocol / CHARGESTAR_PROTOCOL: %v", err)
 	}
 	m := sim.Mode(*mode)
 	switch m {
@@ -156,9 +212,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	fleet := sim.FleetConfig{
-		Count: *stations, IDPrefix: *idPrefix, Concurrency: *concurrency, LocalAddrs: addrs,
+		Count: *stations, IDPrefix: *idPrefix, Concurrency: *concurrency, LocalAddrs: addrs, Protocols: protocols,
 		Station: sim.Config{
-			URL: strings.TrimRight(*target, "/"), Password: *password, Protocol: *protocol, Connectors: *connectors,
+			URL: strings.TrimRight(*target, "/"), Password: *password, Connectors: *connectors,
 			PowerKW: *powerKW, MeterInterval: *meterInterval, SessionDuration: *sessionDuration, Idle: *idle,
 			Rate: *rate, Seed: *seed, Logger: log,
 		},
@@ -184,8 +240,8 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(addrs) > 0 {
 		src = fmt.Sprintf("%d source addresses (%s…)", len(addrs), addrs[0])
 	}
-	fmt.Fprintf(stdout, "chargestar sim: %d stations %s…%s → %s, mode %s, %s, %d connectors each\n",
-		len(ids), ids[0], ids[len(ids)-1], *target, m, src, *connectors)
+	fmt.Fprintf(stdout, "chargestar sim: %d stations %s…%s (%s) → %s, mode %s, %s, %d connectors each\n",
+		len(ids), ids[0], ids[len(ids)-1], protocolMix(sim.FleetProtocols(fleet)), *target, m, src, *connectors)
 
 	res, err := sim.Run(ctx, sim.RunConfig{Fleet: fleet, Mode: m, Duration: *duration, ReportInterval: *reportInterval,
 		MetricsURL: *metricsURL, Out: stdout})

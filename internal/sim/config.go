@@ -37,7 +37,11 @@ const (
 var Modes = []Mode{ModeSessions, ModeClosedLoop, ModeOpenLoop, ModeStorm, ModeIdle}
 
 // Protocols lists the OCPP-J subprotocols the simulator speaks.
-var Protocols = []string{"ocpp1.6"}
+var Protocols = []string{"ocpp1.6", "ocpp2.0.1", "ocpp2.1"}
+
+// ProtocolMixed, as a fleet's Station.Protocol, deals the stations out
+// round-robin over all of Protocols (see FleetConfig.Protocols).
+const ProtocolMixed = "mixed"
 
 // Config configures one simulated station. Zero fields take the defaults
 // given in their comments.
@@ -50,7 +54,9 @@ type Config struct {
 	// Password, when set, is sent with HTTP Basic authentication
 	// (security profile 1): user name ID, this password.
 	Password string
-	// Protocol is the OCPP-J subprotocol; "ocpp1.6" (default) for now.
+	// Protocol is the OCPP-J subprotocol, one of Protocols: "ocpp1.6"
+	// (default), "ocpp2.0.1" or "ocpp2.1". In 2.x each connector is an
+	// EVSE with one connector (evseId = the connector number).
 	Protocol string
 
 	// Connectors is the number of connectors (default 2).
@@ -60,7 +66,7 @@ type Config struct {
 	// PowerKW is a connector's maximum charging power (default 11 kW).
 	PowerKW float64
 	// MeterInterval is the MeterValues interval during a transaction
-	// (MeterValueSampleInterval; default 60s).
+	// (1.6 MeterValueSampleInterval, 2.x TxUpdatedInterval; default 60s).
 	MeterInterval time.Duration
 	// SessionDuration is the mean length of a charging session (default
 	// 30m); each session varies by ±25%.
@@ -78,7 +84,8 @@ type Config struct {
 
 	// Mode is the behaviour once connected (default ModeSessions).
 	Mode Mode
-	// Rate is the open-loop MeterValues rate per station, per second (default 1).
+	// Rate is the open-loop MeterValues rate per station, per second
+	// (default 1); in 2.x these are TransactionEvent Updated messages.
 	Rate float64
 
 	// Seed seeds the station's random numbers (with its id), so a run can
@@ -143,15 +150,21 @@ type Rule struct {
 
 // SessionRecord describes one completed transaction.
 type SessionRecord struct {
-	StationID     string
-	ConnectorID   int
+	StationID   string
+	ConnectorID int // 2.x: the EVSE id
+	// TransactionID is the CSMS's transaction id (1.6; 0 in 2.x).
 	TransactionID int
-	IDTag         string
-	Started       time.Time // station clock
-	Stopped       time.Time
-	MeterStartWh  int64
-	MeterStopWh   int64
-	Reason        string
+	// TxID is the transaction id as on the wire: the CSMS's number in
+	// 1.6, the station's UUID in 2.x.
+	TxID         string
+	IDTag        string
+	Started      time.Time // station clock
+	Stopped      time.Time
+	MeterStartWh int64
+	MeterStopWh  int64
+	// Reason is the stop reason as sent: 1.6 StopTransaction reason or
+	// 2.x stoppedReason.
+	Reason string
 }
 
 // EnergyWh returns the energy delivered in the session.
@@ -253,6 +266,9 @@ func (c *Config) check() error {
 	}
 	if c.ID == "" || strings.ContainsAny(c.ID, "/?# ") {
 		return fmt.Errorf("sim: bad station id %q", c.ID)
+	}
+	if c.Protocol == ProtocolMixed {
+		return errors.New(`sim: protocol "mixed" is for a fleet; a station speaks one protocol`)
 	}
 	if !knownProtocol(c.Protocol) {
 		return fmt.Errorf("sim: protocol %q is not simulated (only %s)", c.Protocol, strings.Join(Protocols, ", "))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
@@ -25,6 +26,17 @@ const (
 // Authorization statuses (1.6 names).
 const authAccepted = "Accepted"
 
+// Stop reasons the station uses beyond 1.6's (only a 2.x station gets
+// these); a 2.x protocol maps every reason onto a stoppedReason and a
+// triggerReason.
+const (
+	reasonImmediateReset = "ImmediateReset"
+	reasonEnergyLimit    = "EnergyLimitReached"
+	reasonTimeLimit      = "TimeLimitReached"
+	reasonSoCLimit       = "SOCLimitReached"
+	reasonCostLimit      = "CostLimitReached"
+)
+
 // phase is where a connector's driver is.
 type phase uint8
 
@@ -45,8 +57,15 @@ type connector struct {
 	nextMeter          time.Time
 	tx                 *transaction
 	reservation        *reservation
-	remote             bool // claimed by an accepted RemoteStartTransaction
+	remote             bool         // claimed by an accepted RemoteStartTransaction
+	remoteStart        *remoteStart // 2.x: what the RequestStartTransaction that claimed it said
 	meter              meter
+}
+
+// remoteStart is what a 2.x RequestStartTransaction gives its transaction.
+type remoteStart struct {
+	id     int    // remoteStartId, echoed in the transaction's first event
+	idType string // the idToken's type
 }
 
 // meter is a connector's energy meter.
@@ -66,12 +85,18 @@ type reservation struct {
 
 // transaction is one charging transaction as the station knows it.
 type transaction struct {
-	seq        int // the station's own number
-	id         int // the CSMS's transaction id; 0 until StartTransaction is answered
+	seq int // the station's own number
+	// id is the CSMS's transaction id in 1.6; 2.x sets it to seq once
+	// the CSMS acknowledged the Started event, so in both versions 0
+	// means "start not acknowledged yet".
+	id         int
+	uid        string // 2.x: the station's transactionId
 	connector  int
 	idTag      string
+	idType     string // 2.x idToken type
 	reservID   *int
 	started    time.Time // station clock
+	startedAt  time.Time // real clock, for time limits
 	meterStart int64
 	begin      sample // the Transaction.Begin reading
 	soc        float64
@@ -79,6 +104,27 @@ type transaction struct {
 	load       bool // a load-mode transaction: meter values come from the load loop
 	failed     bool // the CSMS never acknowledged the start
 	profile    *chargingProfile
+
+	// 2.x only.
+	remote   bool
+	remoteID *int     // remoteStartId
+	seqNo    int      // the next TransactionEvent's seqNo
+	limit    txLimit  // 2.1 transactionLimit, as last set by the CSMS
+	cost     *float64 // the running total cost the CSMS last told (CostUpdated, totalCost)
+	tariffID string   // 2.1 ChangeTransactionTariff
+}
+
+// txLimit is what the CSMS allows a transaction (2.1 transactionLimit);
+// nil fields are unlimited.
+type txLimit struct {
+	maxCost   *float64
+	maxEnergy *float64 // Wh
+	maxTime   *int     // seconds
+	maxSoC    *int     // percent
+}
+
+func (l txLimit) set() bool {
+	return l.maxCost != nil || l.maxEnergy != nil || l.maxTime != nil || l.maxSoC != nil
 }
 
 // sample is one meter reading, version-neutral.
@@ -102,6 +148,7 @@ const (
 	txStart txKind = iota
 	txMeter
 	txStop
+	txEvent // 2.x: a TransactionEvent Updated for another reason than a reading
 )
 
 // txMessage is a transaction-related message waiting to be delivered.
@@ -110,10 +157,19 @@ const (
 type txMessage struct {
 	kind     txKind
 	tx       *transaction
-	smp      sample
+	smp      sample // txEvent: only its time
 	reason   string // stop
 	idTag    string // stop
 	attempts int
+	offline  bool // produced while not connected (2.x offline flag)
+	// 2.x: the seqNo, fixed at the first attempt so that a retry repeats it.
+	seqNo  int
+	hasSeq bool
+	// 2.x txEvent: the triggerReason and what changed.
+	trigger       string
+	chargingState string
+	// 2.x stop: the stoppedReason sent (reason mapped), for the record.
+	sentReason string
 	// Results of a start.
 	authStatus string
 }
@@ -155,6 +211,12 @@ func (s *Station) stepConnector(ctx context.Context, c *connector, now time.Time
 	s.mu.Lock()
 	if r := c.reservation; r != nil && !now.Before(r.expiry) {
 		c.reservation = nil
+		online := s.link != nil && s.accepted
+		s.mu.Unlock()
+		if online {
+			s.proto.reservationExpired(ctx, s, r.id)
+		}
+		s.mu.Lock()
 		if c.phase == phaseIdle && c.status == statusReserved {
 			st := c.restingStatus(s.conns[0])
 			s.mu.Unlock()
@@ -201,6 +263,11 @@ func (s *Station) stepConnector(ctx context.Context, c *connector, now time.Time
 			s.stopTx(ctx, c, reason, tag, true)
 			return
 		}
+		if reason := s.limitReachedLocked(c, now); reason != "" {
+			s.mu.Unlock()
+			s.stopTx(ctx, c, reason, "", true)
+			return
+		}
 		if !now.Before(c.nextMeter) {
 			c.nextMeter = c.nextMeter.Add(s.meterIntervalLocked())
 			if c.nextMeter.Before(now) {
@@ -241,6 +308,8 @@ func (s *Station) stepConnector(ctx context.Context, c *connector, now time.Time
 func (s *Station) beginSession(ctx context.Context, c *connector, tag string, remote bool, prof *chargingProfile) bool {
 	s.mu.Lock()
 	c.remote = false
+	rs := c.remoteStart
+	c.remoteStart = nil
 	if c.tx != nil || c.phase != phaseIdle {
 		s.mu.Unlock()
 		return false
@@ -257,7 +326,7 @@ func (s *Station) beginSession(ctx context.Context, c *connector, tag string, re
 			ok = err == nil && status == authAccepted
 		} else {
 			s.mu.Lock()
-			ok = s.v16.boolKey(keyLocalAuthorizeOffline) && s.v16.localAccepted(tag)
+			ok = s.v16.boolKey(keyLocalAuthorizeOffline) && s.proto.localAccepted(s, tag)
 			s.mu.Unlock()
 		}
 	}
@@ -270,16 +339,34 @@ func (s *Station) beginSession(ctx context.Context, c *connector, tag string, re
 		s.setStatus(ctx, c, st)
 		return false
 	}
-	s.startTx(ctx, c, tag, prof, false)
+	s.startTx(ctx, c, txStartInfo{tag: tag, remote: remote, remoteStart: rs, prof: prof})
 	return true
 }
 
+// txStartInfo says how a transaction starts.
+type txStartInfo struct {
+	tag         string
+	remote      bool         // set off by the CSMS
+	remoteStart *remoteStart // 2.x
+	prof        *chargingProfile
+	load        bool
+}
+
 // startTx starts a transaction on c and reports it.
-func (s *Station) startTx(ctx context.Context, c *connector, tag string, prof *chargingProfile, load bool) {
+func (s *Station) startTx(ctx context.Context, c *connector, si txStartInfo) {
 	now := time.Now()
 	s.mu.Lock()
 	s.txSeq++
-	tx := &transaction{seq: s.txSeq, connector: c.id, idTag: tag, started: s.cfg.Now(), load: load, profile: prof}
+	tag, prof, load := si.tag, si.prof, si.load
+	tx := &transaction{seq: s.txSeq, connector: c.id, idTag: tag, started: s.cfg.Now(), startedAt: now, load: load, profile: prof,
+		remote: si.remote}
+	if rs := si.remoteStart; rs != nil {
+		id := rs.id
+		tx.remoteID, tx.idType = &id, rs.idType
+	}
+	if _, v2 := s.proto.(ocpp2x); v2 {
+		tx.uid = s.newTxIDLocked() // 2.x: the station names its transactions
+	}
 	if r := c.reservation; r != nil && (r.idTag == tag || r.parentID != "" && r.parentID == tag) {
 		id := r.id
 		tx.reservID = &id
@@ -423,6 +510,7 @@ func (s *Station) enqueueLocked(m *txMessage) {
 			}
 		}
 	}
+	m.offline = s.link == nil || !s.accepted
 	s.queue = append(s.queue, m)
 	s.stats.Queued.Add(1)
 }
@@ -518,11 +606,68 @@ func (s *Station) delivered(ctx context.Context, m *txMessage) {
 		meterStop := int64(m.smp.energyWh)
 		s.stats.EnergyWh.Add(meterStop - m.tx.meterStart)
 		if s.cfg.OnSession != nil {
-			s.cfg.OnSession(SessionRecord{StationID: s.id, ConnectorID: m.tx.connector, TransactionID: m.tx.id,
+			r := SessionRecord{StationID: s.id, ConnectorID: m.tx.connector, TransactionID: m.tx.id, TxID: strconv.Itoa(m.tx.id),
 				IDTag: m.tx.idTag, Started: m.tx.started, Stopped: m.smp.at, MeterStartWh: m.tx.meterStart,
-				MeterStopWh: meterStop, Reason: m.reason})
+				MeterStopWh: meterStop, Reason: m.reason}
+			if m.tx.uid != "" {
+				r.TransactionID, r.TxID, r.Reason = 0, m.tx.uid, m.sentReason
+			}
+			s.cfg.OnSession(r)
 		}
 	}
+}
+
+// limitReachedLocked returns the stop reason when c's transaction has
+// reached a limit the CSMS set (2.1 transactionLimit), else "".
+func (s *Station) limitReachedLocked(c *connector, now time.Time) string {
+	tx := c.tx
+	if tx == nil || !tx.limit.set() {
+		return ""
+	}
+	l := tx.limit
+	switch {
+	case l.maxTime != nil && now.Sub(tx.startedAt) >= secondsDur(*l.maxTime):
+		return reasonTimeLimit
+	case l.maxEnergy != nil && s.energyNowLocked(c, now)-float64(tx.meterStart) >= *l.maxEnergy:
+		return reasonEnergyLimit
+	case l.maxCost != nil && tx.cost != nil && *tx.cost >= *l.maxCost:
+		return reasonCostLimit
+	case l.maxSoC != nil && tx.soc >= float64(*l.maxSoC):
+		return reasonSoCLimit
+	}
+	return ""
+}
+
+// limitDueLocked returns when c's transaction will reach its time or
+// energy limit at the present power (zero: no such limit).
+func (s *Station) limitDueLocked(c *connector, now time.Time) time.Time {
+	tx := c.tx
+	if tx == nil || !tx.limit.set() {
+		return time.Time{}
+	}
+	var due time.Time
+	if l := tx.limit.maxTime; l != nil {
+		due = tx.startedAt.Add(secondsDur(*l))
+	}
+	if l := tx.limit.maxEnergy; l != nil && c.meter.powerW > 0 {
+		left := *l - (s.energyNowLocked(c, now) - float64(tx.meterStart))
+		t := now.Add(time.Duration(max(left, 0) / c.meter.powerW * float64(time.Hour)))
+		if due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	return due
+}
+
+// energyNowLocked is c's register at now, projected from the last
+// integration at the present power.
+func (s *Station) energyNowLocked(c *connector, now time.Time) float64 {
+	m := &c.meter
+	e := m.registerWh
+	if !m.at.IsZero() && now.After(m.at) {
+		e += m.powerW * now.Sub(m.at).Hours()
+	}
+	return e
 }
 
 // ---- load modes ----
@@ -543,7 +688,7 @@ func (s *Station) stepLoad(ctx context.Context, now time.Time) {
 		busy := c.tx != nil
 		s.mu.Unlock()
 		if !busy {
-			s.startTx(ctx, c, s.cfg.IDTag(s.id, c.id), nil, true)
+			s.startTx(ctx, c, txStartInfo{tag: s.cfg.IDTag(s.id, c.id), load: true})
 		}
 		return
 	}

@@ -16,12 +16,15 @@ import (
 	"github.com/chargestar/chargestar/internal/ocpp"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
 	"github.com/chargestar/chargestar/internal/ocpp/v16"
+	"github.com/chargestar/chargestar/internal/ocpp/v201"
+	"github.com/chargestar/chargestar/internal/ocpp/v21"
 )
 
-// fakeCSMS is a minimal OCPP 1.6 central system for testing the station:
-// it records every frame, checks every request of the station strictly
-// against the schema, answers with fixed, valid payloads and can call the
-// station, drop it and refuse it.
+// fakeCSMS is a minimal OCPP central system for testing the station,
+// speaking 1.6, 2.0.1 and 2.1 (whichever the station asks for): it
+// records every frame, checks every request of the station strictly
+// against its version's schema, answers with fixed, valid payloads and
+// can call the station, drop it and refuse it.
 type fakeCSMS struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -34,15 +37,19 @@ type fakeCSMS struct {
 
 	bootInterval int // seconds
 	authStatus   v16.AuthorizationStatus
-	refuse       atomic.Bool
-	connects     atomic.Int64
-	password     string
+	// txAnswer, when set, answers a 2.x TransactionEvent (a JSON payload;
+	// "" for the default answer).
+	txAnswer func(station string, req *txEventReq2) string
+	refuse   atomic.Bool
+	connects atomic.Int64
+	password string
 }
 
 // frame is one message seen by the fake.
 type frame struct {
 	station string
-	in      bool // from the station
+	version string // the connection's subprotocol
+	in      bool   // from the station
 	typ     int
 	id      string
 	action  string
@@ -51,10 +58,25 @@ type frame struct {
 }
 
 type fakeConn struct {
-	ws   *websocket.Conn
-	rpc  *ocppj.Conn
-	done chan struct{}
+	ws      *websocket.Conn
+	rpc     *ocppj.Conn
+	version string
+	done    chan struct{}
 }
+
+// fakeVersions are the subprotocols of the fake, with their action tables
+// and RPC dialects.
+var fakeVersions = map[string]struct {
+	action  func(string) (ocpp.ActionInfo, bool)
+	dialect *ocppj.Dialect
+}{
+	"ocpp1.6":   {v16.Action, ocppj.Dialect16},
+	"ocpp2.0.1": {v201.Action, ocppj.Dialect201},
+	"ocpp2.1":   {v21.Action, ocppj.Dialect21},
+}
+
+// versions2x are the 2.x protocols; 2.x tests run once for each.
+var versions2x = []string{"ocpp2.0.1", "ocpp2.1"}
 
 func newFakeCSMS(t testing.TB) *fakeCSMS {
 	f := &fakeCSMS{t: t, conns: map[string]*fakeConn{}, bootInterval: 1, authStatus: v16.AuthorizationStatusAccepted, nextTx: 100}
@@ -86,17 +108,19 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ocpp1.6"}})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ocpp1.6", "ocpp2.0.1", "ocpp2.1"}})
 	if err != nil {
 		return
 	}
-	if ws.Subprotocol() != "ocpp1.6" {
+	version := ws.Subprotocol()
+	if version == "" {
 		ws.Close(websocket.StatusProtocolError, "no subprotocol")
 		return
 	}
 	f.connects.Add(1)
-	c := &fakeConn{ws: ws, done: make(chan struct{})}
-	c.rpc = ocppj.NewConn(fakeSocket{ws}, ocppj.Options{Handler: &fakeHandler{f: f, station: id}, Observer: &fakeObserver{f: f, station: id}, CallTimeout: 2 * time.Second})
+	c := &fakeConn{ws: ws, version: version, done: make(chan struct{})}
+	c.rpc = ocppj.NewConn(fakeSocket{ws}, ocppj.Options{Dialect: fakeVersions[version].dialect, Handler: &fakeHandler{f: f, station: id, version: version},
+		Observer: &fakeObserver{f: f, station: id, version: version}, CallTimeout: 2 * time.Second})
 	f.mu.Lock()
 	if old := f.conns[id]; old != nil {
 		old.ws.CloseNow()
@@ -126,10 +150,11 @@ func (s fakeSocket) Write(ctx context.Context, msg []byte) error {
 type fakeObserver struct {
 	f       *fakeCSMS
 	station string
+	version string
 }
 
 func (o *fakeObserver) Frame(in bool, typ int, id, action string, raw []byte) {
-	fr := frame{station: o.station, in: in, typ: typ, id: id, action: action, at: time.Now()}
+	fr := frame{station: o.station, version: o.version, in: in, typ: typ, id: id, action: action, at: time.Now()}
 	if f, err := ocppj.Parse(raw); err == nil {
 		fr.payload = append(json.RawMessage(nil), f.Payload...)
 	}
@@ -143,9 +168,13 @@ func (o *fakeObserver) CallCompleted(action, outcome string, took time.Duration)
 type fakeHandler struct {
 	f       *fakeCSMS
 	station string
+	version string
 }
 
 func (h *fakeHandler) HandleCall(ctx context.Context, action string, payload []byte, dst []byte) ([]byte, error) {
+	if h.version != "ocpp1.6" {
+		return h.handle2x(action, payload, dst)
+	}
 	f := h.f
 	info, ok := v16.Action(action)
 	if !ok || !info.FromStation {
@@ -187,6 +216,58 @@ func (h *fakeHandler) HandleCall(ctx context.Context, action string, payload []b
 	return resp.AppendOCPP(dst), nil
 }
 
+// handle2x answers a 2.0.1 or 2.1 station.
+func (h *fakeHandler) handle2x(action string, payload []byte, dst []byte) ([]byte, error) {
+	f := h.f
+	info, ok := fakeVersions[h.version].action(action)
+	if !ok || !info.FromStation {
+		f.t.Errorf("station sent unknown or wrong-way %s action %q", h.version, action)
+		return nil, ocppj.Errorf(ocppj.NotImplemented, "no")
+	}
+	if err := info.NewRequest().DecodeOCPP(payload, ocpp.DecodeOptions{DisallowUnknownFields: true}); err != nil {
+		f.t.Errorf("station sent an invalid %s %s: %v\n%s", h.version, action, err, payload)
+		return nil, ocppj.Errorf(ocppj.FormationViolation, "%v", err)
+	}
+	now := ocpp.NewDateTime(time.Now())
+	var resp any
+	f.mu.Lock()
+	switch action {
+	case "BootNotification":
+		st := v16.RegistrationStatusAccepted
+		if len(f.bootSeq) > 0 {
+			st, f.bootSeq = f.bootSeq[0], f.bootSeq[1:]
+		}
+		resp = map[string]any{"status": st, "currentTime": now, "interval": f.bootInterval}
+	case "Heartbeat":
+		resp = map[string]any{"currentTime": now}
+	case "Authorize":
+		resp = authorizeResp2{IDTokenInfo: idTokenInfo2{Status: string(f.authStatus)}}
+	case "TransactionEvent":
+		var req txEventReq2
+		json.Unmarshal(payload, &req)
+		var answer string
+		if f.txAnswer != nil {
+			answer = f.txAnswer(h.station, &req)
+		}
+		switch {
+		case answer != "":
+			resp = json.RawMessage(answer)
+		case req.IDToken != nil:
+			resp = txEventResp2{IDTokenInfo: &idTokenInfo2{Status: string(f.authStatus)}}
+		default:
+			resp = struct{}{}
+		}
+	default:
+		resp = struct{}{} // the empty answers
+	}
+	f.mu.Unlock()
+	b, _ := json.Marshal(resp)
+	if err := info.NewResponse().DecodeOCPP(b, ocpp.DecodeOptions{DisallowUnknownFields: true}); err != nil {
+		f.t.Errorf("the fake built an invalid %s %s answer: %v\n%s", h.version, action, err, b)
+	}
+	return append(dst, b...), nil
+}
+
 // call sends a command to a station and returns the answer.
 func (f *fakeCSMS) call(station, action, payload string) ([]byte, error) {
 	f.mu.Lock()
@@ -201,19 +282,50 @@ func (f *fakeCSMS) call(station, action, payload string) ([]byte, error) {
 	return res.Payload, err
 }
 
-// mustCall sends a command and decodes the answer strictly.
+// version returns the subprotocol of a station's connection.
+func (f *fakeCSMS) version(station string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.conns[station]; c != nil {
+		return c.version
+	}
+	return ""
+}
+
+// mustCall sends a command and decodes the answer strictly into the
+// generated response type of the connection's version.
 func (f *fakeCSMS) mustCall(t *testing.T, station, action, payload string) ocpp.Message {
 	t.Helper()
+	resp, _ := f.mustCallRaw(t, station, action, payload)
+	return resp
+}
+
+// mustCall2 sends a command to a 2.x station, checks the answer strictly
+// against the connection's version and reads it into out.
+func (f *fakeCSMS) mustCall2(t *testing.T, station, action, payload string, out any) {
+	t.Helper()
+	_, raw := f.mustCallRaw(t, station, action, payload)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+}
+
+func (f *fakeCSMS) mustCallRaw(t *testing.T, station, action, payload string) (ocpp.Message, []byte) {
+	t.Helper()
+	version := f.version(station)
 	raw, err := f.call(station, action, payload)
 	if err != nil {
 		t.Fatalf("%s: %v", action, err)
 	}
-	info, _ := v16.Action(action)
+	info, ok := fakeVersions[version].action(action)
+	if !ok {
+		t.Fatalf("%s is no %s action", action, version)
+	}
 	resp := info.NewResponse()
 	if err := resp.DecodeOCPP(raw, ocpp.DecodeOptions{DisallowUnknownFields: true}); err != nil {
 		t.Fatalf("%s: station answered with an invalid payload: %v\n%s", action, err, raw)
 	}
-	return resp
+	return resp, raw
 }
 
 // drop closes a station's connection.
@@ -262,7 +374,7 @@ func (f *fakeCSMS) waitFor(t *testing.T, timeout time.Duration, what string, con
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		calls := f.calls(t.Name())
+		calls := f.calls(testStationID(t))
 		if cond(calls) {
 			return calls
 		}
@@ -285,7 +397,7 @@ func (f *fakeCSMS) waitCount(t *testing.T, timeout time.Duration, action string,
 		}
 		return c >= n
 	})
-	return f.calls(t.Name(), action)
+	return f.calls(testStationID(t), action)
 }
 
 func fmtCount(n int, action string) string {
@@ -309,6 +421,31 @@ func describe(calls []frame) string {
 	return b.String()
 }
 
+// decode2 checks a recorded 2.x payload strictly against its version's
+// schema and reads it into out.
+func decode2[T any](t *testing.T, fr frame, out *T) *T {
+	t.Helper()
+	info, ok := fakeVersions[fr.version].action(fr.action)
+	if !ok {
+		t.Fatalf("%s is no %s action", fr.action, fr.version)
+	}
+	m := info.NewRequest()
+	if fr.typ != ocppj.TypeCall {
+		m = info.NewResponse()
+	}
+	if err := m.DecodeOCPP(fr.payload, ocpp.DecodeOptions{DisallowUnknownFields: true}); err != nil {
+		t.Fatalf("%s: %v", fr.action, err)
+	}
+	if err := json.Unmarshal(fr.payload, out); err != nil {
+		t.Fatalf("%s: %v", fr.action, err)
+	}
+	return out
+}
+
+// testStationID is the id of a test's station: its name, without the
+// slashes of subtests.
+func testStationID(t testing.TB) string { return strings.ReplaceAll(t.Name(), "/", "_") }
+
 // decode decodes a recorded payload into m (strictly).
 func decode[M ocpp.Message](t *testing.T, fr frame, m M) M {
 	t.Helper()
@@ -323,7 +460,7 @@ func startStation(t *testing.T, f *fakeCSMS, cfg Config) *Station {
 	t.Helper()
 	cfg.URL = f.url()
 	if cfg.ID == "" {
-		cfg.ID = t.Name()
+		cfg.ID = testStationID(t)
 	}
 	if cfg.ReconnectMin == 0 {
 		cfg.ReconnectMin = 50 * time.Millisecond

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,13 @@ type FleetConfig struct {
 	// LocalAddrs are the source addresses the connections are spread over
 	// (see DialerConfig and LocalAddrs).
 	LocalAddrs []netip.Addr
+	// Protocols mixes OCPP versions in one fleet: station i (from 0)
+	// speaks Protocols[i % len(Protocols)], so the versions are dealt out
+	// round-robin and evenly spread over the ids. Repeat a protocol to
+	// weight it: {"ocpp1.6", "ocpp1.6", "ocpp2.0.1"} makes two thirds of
+	// the fleet 1.6. Empty: every station speaks Station.Protocol, where
+	// ProtocolMixed means all of Protocols.
+	Protocols []string
 }
 
 // Fleet is a set of simulated stations with aggregate counters.
@@ -42,6 +50,17 @@ type Fleet struct {
 	sched     *scheduler
 	stations  []*Station
 	byID      map[string]*Station
+}
+
+// FleetProtocols returns the protocol of each station of a fleet
+// configuration, in id order (see FleetConfig.Protocols).
+func FleetProtocols(cfg FleetConfig) []string {
+	cfg.defaults()
+	out := make([]string, cfg.Count)
+	for i := range out {
+		out[i] = cfg.Protocols[i%len(cfg.Protocols)]
+	}
+	return out
 }
 
 // FleetIDs returns the station ids of a fleet configuration.
@@ -75,6 +94,16 @@ func (c *FleetConfig) defaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 100
 	}
+	if len(c.Protocols) == 0 {
+		switch c.Station.Protocol {
+		case ProtocolMixed:
+			c.Protocols = Protocols
+		case "":
+			c.Protocols = Protocols[:1]
+		default:
+			c.Protocols = []string{c.Station.Protocol}
+		}
+	}
 }
 
 // NewFleet builds the stations; nothing connects until Run.
@@ -84,8 +113,14 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 		return nil, errors.New("sim: a fleet needs at least one station")
 	}
 	f := &Fleet{cfg: cfg, stats: new(Stats), sched: newScheduler(), byID: make(map[string]*Station, cfg.Count)}
+	for _, p := range cfg.Protocols {
+		if !knownProtocol(p) {
+			return nil, fmt.Errorf("sim: protocol %q is not simulated (only %s, or %s)", p, strings.Join(Protocols, ", "), ProtocolMixed)
+		}
+	}
 	sc := cfg.Station
 	sc.ID = stationID(cfg, 0)
+	sc.Protocol = cfg.Protocols[0] // checked; each station gets its own below
 	sc.Stats = f.stats
 	if sc.HTTPClient == nil {
 		sc.HTTPClient = NewDialer(DialerConfig{LocalAddrs: cfg.LocalAddrs, Timeout: sc.DialTimeout}).Client()
@@ -99,7 +134,7 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	shared := &sc // read-only once running: one copy for all
 	for i := range f.stations {
 		id := stationID(cfg, i)
-		st := newStation(id, shared, f.sched, gate)
+		st := newStation(id, cfg.Protocols[i%len(cfg.Protocols)], shared, f.sched, gate)
 		st.loadStart = &f.loadStart
 		// Open-loop stations send evenly spread over the period.
 		st.loadPhase = float64(i) / float64(cfg.Count)

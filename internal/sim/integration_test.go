@@ -5,7 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,16 +51,51 @@ func startServer(t *testing.T) *server.Server {
 	return srv
 }
 
+// serverSpeaks skips the test unless the server advertises every protocol.
+func serverSpeaks(t *testing.T, protocols ...string) {
+	t.Helper()
+	var served []string
+	for _, p := range server.Protocols() {
+		served = append(served, p.Name)
+	}
+	for _, p := range protocols {
+		if !slices.Contains(served, p) {
+			t.Skipf("the server does not speak %s yet (server.Protocols(): %s)", p, strings.Join(served, ", "))
+		}
+	}
+}
+
 // TestFleetAgainstServer runs a few stations through real sessions against
 // the real server and checks the stored sessions against what the
 // stations metered.
-func TestFleetAgainstServer(t *testing.T) {
+func TestFleetAgainstServer(t *testing.T) { fleetAgainstServer(t, "ocpp1.6") }
+
+// TestFleetAgainstServer201 is TestFleetAgainstServer in OCPP 2.0.1:
+// sessions as TransactionEvents, connectors as EVSEs.
+func TestFleetAgainstServer201(t *testing.T) {
+	serverSpeaks(t, "ocpp2.0.1")
+	fleetAgainstServer(t, "ocpp2.0.1")
+}
+
+// TestFleetAgainstServer21 is TestFleetAgainstServer in OCPP 2.1.
+func TestFleetAgainstServer21(t *testing.T) {
+	serverSpeaks(t, "ocpp2.1")
+	fleetAgainstServer(t, "ocpp2.1")
+}
+
+// TestMixedFleetAgainstServer runs 1.6, 2.0.1 and 2.1 stations side by side.
+func TestMixedFleetAgainstServer(t *testing.T) {
+	serverSpeaks(t, sim.Protocols...)
+	fleetAgainstServer(t, sim.ProtocolMixed)
+}
+
+func fleetAgainstServer(t *testing.T, protocol string) {
 	srv := startServer(t)
 	base := srv.BaseURL()
 	fc := sim.FleetConfig{
 		Count: 3, IDPrefix: "IT",
 		Station: sim.Config{
-			URL: "ws" + base[len("http"):] + "/ocpp", Connectors: 2, Mode: sim.ModeSessions,
+			URL: "ws" + base[len("http"):] + "/ocpp", Protocol: protocol, Connectors: 2, Mode: sim.ModeSessions,
 			PowerKW:         360, // 100 Wh per second: energies large enough to compare exactly
 			SessionDuration: 1500 * time.Millisecond, Idle: 200 * time.Millisecond, MeterInterval: 250 * time.Millisecond,
 			CallTimeout: 10 * time.Second, Seed: 7,
@@ -83,12 +119,17 @@ func TestFleetAgainstServer(t *testing.T) {
 	records := map[string]sim.SessionRecord{} // by station/transaction
 	fc.Station.OnSession = func(r sim.SessionRecord) {
 		mu.Lock()
-		records[r.StationID+"/"+strconv.Itoa(r.TransactionID)] = r
+		records[r.StationID+"/"+r.TxID] = r
 		mu.Unlock()
 	}
 	fleet, err := sim.NewFleet(fc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, st := range fleet.Stations() {
+		if want := sim.FleetProtocols(fc)[i]; st.Protocol() != want {
+			t.Fatalf("station %s speaks %s, want %s", st.ID(), st.Protocol(), want)
+		}
 	}
 	fctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

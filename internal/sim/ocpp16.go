@@ -81,7 +81,7 @@ func (ocpp16) heartbeat(ctx context.Context, s *Station) error {
 	return send16(ctx, s, "Heartbeat", &v16.HeartbeatRequest{}, &resp, time.Time{})
 }
 
-func (ocpp16) status(ctx context.Context, s *Station, connector int, status, errorCode string) error {
+func (ocpp16) status(ctx context.Context, s *Station, connector int, status, prev, errorCode string) error {
 	if errorCode == "" {
 		errorCode = string(v16.ChargePointErrorCodeNoError)
 	}
@@ -99,6 +99,10 @@ func (ocpp16) authorize(ctx context.Context, s *Station, idTag string) (string, 
 	}
 	return string(resp.IDTagInfo.Status), nil
 }
+
+func (ocpp16) localAccepted(s *Station, idTag string) bool { return s.v16.localAccepted(idTag) }
+
+func (ocpp16) reservationExpired(context.Context, *Station, int) error { return nil }
 
 func (p ocpp16) txMessage(ctx context.Context, s *Station, m *txMessage) error {
 	tx := m.tx
@@ -155,50 +159,11 @@ func (ocpp16) securityEvent(ctx context.Context, s *Station, kind, info string) 
 // meterValue16 encodes a reading with the given measurands.
 func meterValue16(smp *sample, ms []v16.Measurand) v16.MeterValue {
 	ctx := v16.ReadingContext(smp.context)
-	n := 0
-	for _, m := range ms {
-		switch m {
-		case v16.MeasurandVoltage, v16.MeasurandCurrentImport:
-			n += smp.phases
-		default:
-			n++
-		}
-	}
-	svs := make([]v16.SampledValue, 0, n)
-	add := func(v float64, prec int, m v16.Measurand, unit v16.UnitOfMeasure, ph v16.Phase, loc v16.Location) {
-		svs = append(svs, v16.SampledValue{Value: strconv.FormatFloat(v, 'f', prec, 64), Context: ctx, Measurand: m, Unit: unit, Phase: ph, Location: loc})
-	}
-	phasesN := [3]v16.Phase{v16.PhaseL1N, v16.PhaseL2N, v16.PhaseL3N}
-	phases := [3]v16.Phase{v16.PhaseL1, v16.PhaseL2, v16.PhaseL3}
-	for _, m := range ms {
-		switch m {
-		case v16.MeasurandEnergyActiveImportRegister:
-			add(smp.energyWh, 0, m, v16.UnitOfMeasureWh, "", v16.LocationOutlet)
-		case v16.MeasurandPowerActiveImport:
-			add(smp.powerW, 0, m, v16.UnitOfMeasureW, "", v16.LocationOutlet)
-		case v16.MeasurandPowerOffered:
-			add(smp.offeredW, 0, m, v16.UnitOfMeasureW, "", v16.LocationOutlet)
-		case v16.MeasurandCurrentOffered:
-			add(float64(int(smp.offeredW/nominalVoltage/float64(smp.phases)*10))/10, 1, m, v16.UnitOfMeasureA, "", v16.LocationOutlet)
-		case v16.MeasurandVoltage:
-			for p := 0; p < smp.phases; p++ {
-				add(smp.voltage[p], 1, m, v16.UnitOfMeasureV, phasesN[p], v16.LocationOutlet)
-			}
-		case v16.MeasurandCurrentImport:
-			for p := 0; p < smp.phases; p++ {
-				add(smp.current[p], 1, m, v16.UnitOfMeasureA, phases[p], v16.LocationOutlet)
-			}
-		case v16.MeasurandSoC:
-			if smp.soc >= 0 {
-				add(smp.soc, 0, m, v16.UnitOfMeasurePercent, "", v16.LocationEV)
-			}
-		case v16.MeasurandTemperature:
-			add(smp.tempC, 0, m, v16.UnitOfMeasureCelsius, "", v16.LocationBody)
-		}
-	}
-	if len(svs) == 0 {
-		add(smp.energyWh, 0, v16.MeasurandEnergyActiveImportRegister, v16.UnitOfMeasureWh, "", v16.LocationOutlet)
-	}
+	svs := make([]v16.SampledValue, 0, measurandCount(smp, ms))
+	eachReading(smp, ms, func(r reading) {
+		svs = append(svs, v16.SampledValue{Value: strconv.FormatFloat(r.value, 'f', r.prec, 64), Context: ctx, Measurand: r.measurand,
+			Unit: r.unit, Phase: r.phase, Location: r.location})
+	})
 	return v16.MeterValue{Timestamp: ocpp.NewDateTime(smp.at), SampledValue: svs}
 }
 
@@ -356,47 +321,7 @@ func (p ocpp16) command(ctx context.Context, l *link, req ocpp.Message) ocpp.Mes
 		if r.ConnectorID < 0 || r.ConnectorID > n {
 			return &v16.ChangeAvailabilityResponse{Status: v16.AvailabilityStatusRejected}
 		}
-		inop := r.Type == v16.AvailabilityTypeInoperative
-		scheduled := false
-		var now []*connector // whose status may change now
-		if r.ConnectorID == 0 {
-			// The whole station: idle connectors follow at once, busy ones
-			// when their transaction ends (their resting status then
-			// reflects the station's).
-			s.conns[0].inoperative = inop
-			now = append(now, s.conns[0])
-			for _, c := range s.conns[1:] {
-				if c.tx != nil {
-					scheduled = true
-				} else {
-					now = append(now, c)
-				}
-			}
-		} else if c := s.conns[r.ConnectorID]; c.tx != nil {
-			c.pendingInoperative = &inop
-			scheduled = true
-		} else {
-			c.inoperative = inop
-			c.pendingInoperative = nil
-			now = append(now, c)
-		}
-		l.after(func(ctx context.Context) {
-			for _, c := range now {
-				s.mu.Lock()
-				st := c.status
-				if c.id == 0 {
-					st = statusAvailable
-					if c.inoperative {
-						st = statusUnavailable
-					}
-				} else if c.phase == phaseIdle {
-					st = c.restingStatus(s.conns[0])
-				}
-				s.mu.Unlock()
-				s.setStatus(ctx, c, st)
-			}
-		})
-		if scheduled {
+		if s.changeAvailabilityLocked(l, r.ConnectorID, r.Type == v16.AvailabilityTypeInoperative) {
 			return &v16.ChangeAvailabilityResponse{Status: v16.AvailabilityStatusScheduled}
 		}
 		return &v16.ChangeAvailabilityResponse{Status: v16.AvailabilityStatusAccepted}
@@ -450,19 +375,8 @@ func (p ocpp16) command(ctx context.Context, l *link, req ocpp.Message) ocpp.Mes
 		return &v16.ReserveNowResponse{Status: p.reserveLocked(l, r)}
 
 	case *v16.CancelReservationRequest:
-		for _, c := range s.conns[1:] {
-			if c.reservation != nil && c.reservation.id == r.ReservationID {
-				c.reservation = nil
-				if c.phase == phaseIdle && c.tx == nil {
-					l.after(func(ctx context.Context) {
-						s.mu.Lock()
-						st := c.restingStatus(s.conns[0])
-						s.mu.Unlock()
-						s.setStatus(ctx, c, st)
-					})
-				}
-				return &v16.CancelReservationResponse{Status: v16.CancelReservationStatusAccepted}
-			}
+		if s.cancelReservationLocked(l, r.ReservationID) {
+			return &v16.CancelReservationResponse{Status: v16.CancelReservationStatusAccepted}
 		}
 		return &v16.CancelReservationResponse{Status: v16.CancelReservationStatusRejected}
 
@@ -669,33 +583,7 @@ func (p ocpp16) reserveLocked(l *link, r *v16.ReserveNowRequest) v16.Reservation
 	if r.ConnectorID < 0 || r.ConnectorID >= len(s.conns) || r.ConnectorID == 0 {
 		return v16.ReservationStatusRejected
 	}
-	// A reservation with the same id is replaced.
-	for _, c := range s.conns[1:] {
-		if c.reservation != nil && c.reservation.id == r.ReservationID {
-			c.reservation = nil
-		}
-	}
-	c := s.conns[r.ConnectorID]
-	switch {
-	case c.status == statusFaulted:
-		return v16.ReservationStatusFaulted
-	case c.inoperative || s.conns[0].inoperative:
-		return v16.ReservationStatusUnavailable
-	case c.tx != nil || c.phase != phaseIdle || c.remote || c.reservation != nil:
-		return v16.ReservationStatusOccupied
-	}
-	expiry := time.Now().Add(r.ExpiryDate.Time.Sub(s.cfg.Now()))
-	c.reservation = &reservation{id: r.ReservationID, idTag: r.IDTag, parentID: r.ParentIDTag, expiry: expiry}
-	l.after(func(ctx context.Context) {
-		s.mu.Lock()
-		st := c.status
-		if c.phase == phaseIdle && c.tx == nil {
-			st = c.restingStatus(s.conns[0])
-		}
-		s.mu.Unlock()
-		s.setStatus(ctx, c, st)
-	})
-	return v16.ReservationStatusAccepted
+	return v16.ReservationStatus(s.reserveLocked(l, r.ConnectorID, r.ReservationID, r.IDTag, r.ParentIDTag, r.ExpiryDate.Time))
 }
 
 // triggerLocked answers TriggerMessage / ExtendedTriggerMessage and sends

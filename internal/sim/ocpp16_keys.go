@@ -165,7 +165,9 @@ var (
 
 // v16State is the station state only OCPP 1.6 has: configuration keys as
 // changed by the CSMS (nil until the first change), the local
-// authorisation list and the installed certificates. Everything is
+// authorisation list and the installed certificates. The keys are the
+// station's settings whatever its version: a 2.x station's device-model
+// variables that mean the same (see devModel) read and write them. Everything is
 // guarded by Station.mu and allocated on first use, so a station that is
 // never managed costs nothing here.
 type v16State struct {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"time"
@@ -25,6 +26,7 @@ type chargingProfile struct {
 	periods    []schedulePeriod
 	minRate    *float64
 	installed  time.Time
+	raw        json.RawMessage // 2.x: the profile as received, for GetChargingProfiles
 }
 
 type schedulePeriod struct {

@@ -73,6 +73,7 @@ type Station struct {
 	loadStart   *atomic.Bool // fleet: the load streams may run (nil: at once)
 	loadPhase   float64      // open-loop: where in the period this station sends (0..1); < 0: random
 	v16         v16State
+	v2          v2State
 	profiles    []*chargingProfile
 	scheduledAt time.Time // the wake we asked the scheduler for
 }
@@ -100,13 +101,13 @@ func NewStation(cfg Config) (*Station, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = NewDialer(DialerConfig{}).Client()
 	}
-	return newStation(cfg.ID, &cfg, nil, nil), nil
+	return newStation(cfg.ID, cfg.Protocol, &cfg, nil, nil), nil
 }
 
-// newStation builds a station with identity id sharing cfg (already
-// defaulted and checked; its ID is not used) and, for a fleet, a
-// scheduler and connect gate.
-func newStation(id string, cfg *Config, sched *scheduler, gate chan struct{}) *Station {
+// newStation builds a station with identity id speaking subprotocol proto
+// (one of Protocols), sharing cfg (already defaulted and checked; its ID
+// and Protocol are not used) and, for a fleet, a scheduler and connect gate.
+func newStation(id, proto string, cfg *Config, sched *scheduler, gate chan struct{}) *Station {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	s := &Station{
@@ -118,7 +119,7 @@ func newStation(id string, cfg *Config, sched *scheduler, gate chan struct{}) *S
 		firmware:  cfg.Firmware,
 		loadPhase: -1,
 	}
-	s.proto = ocpp16{}
+	s.proto = protocolFor(proto)
 	s.conns = make([]*connector, cfg.Connectors+1)
 	for i := range s.conns {
 		s.conns[i] = &connector{id: i, status: statusAvailable}
@@ -136,6 +137,9 @@ func newStation(id string, cfg *Config, sched *scheduler, gate chan struct{}) *S
 
 // ID returns the station's identity.
 func (s *Station) ID() string { return s.id }
+
+// Protocol returns the OCPP-J subprotocol the station speaks.
+func (s *Station) Protocol() string { return s.proto.subprotocol() }
 
 // Stats returns the station's counters (shared with its fleet).
 func (s *Station) Stats() *Stats { return s.stats }
@@ -214,7 +218,8 @@ func (s *Station) LastError() string {
 	return s.lastErr
 }
 
-// ConnectorStatus returns a connector's current status (1.6 names).
+// ConnectorStatus returns a connector's current status (1.6 names, also
+// for a 2.x station, whose EVSE statuses map from them).
 func (s *Station) ConnectorStatus(connector int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -434,6 +439,7 @@ func (s *Station) nextDue(now time.Time) time.Time {
 		min(c.nextAt)
 		if c.tx != nil {
 			min(c.nextMeter)
+			min(s.limitDueLocked(c, now))
 		}
 		if c.reservation != nil {
 			min(c.reservation.expiry)
@@ -702,6 +708,10 @@ func (h *linkHandler) HandleCall(ctx context.Context, action string, payload []b
 // built has been sent. Only for use by command handlers.
 func (l *link) after(fn func(ctx context.Context)) { l.post = append(l.post, fn) }
 
+// step makes the station look at its timers again once the answer being
+// built has been sent: a command changed a setting or a limit they follow.
+func (l *link) step() { l.after(func(context.Context) {}) }
+
 // call sends one CALL on the current connection and waits for the answer.
 // intended is when the message was meant to be sent (open loop); zero
 // means now. The returned payload is owned by the caller.
@@ -850,7 +860,7 @@ func (s *Station) boot(ctx context.Context) {
 		s.mu.Lock()
 		st, code := s.conns[i].status, s.conns[i].errorCode
 		s.mu.Unlock()
-		if s.proto.status(ctx, s, i, st, code) != nil {
+		if s.proto.status(ctx, s, i, st, "", code) != nil {
 			return
 		}
 	}
@@ -889,11 +899,13 @@ func (s *Station) setStatus(ctx context.Context, c *connector, status string) {
 		s.mu.Unlock()
 		return
 	}
+	prev := c.status
 	c.status = status
+	code := c.errorCode
 	online := s.link != nil && s.accepted
 	s.mu.Unlock()
 	if online {
-		s.proto.status(ctx, s, c.id, status, c.errorCode)
+		s.proto.status(ctx, s, c.id, status, prev, code)
 	}
 }
 
@@ -902,7 +914,7 @@ func (s *Station) sendStatus(ctx context.Context, id int) {
 	s.mu.Lock()
 	st, code := s.conns[id].status, s.conns[id].errorCode
 	s.mu.Unlock()
-	s.proto.status(ctx, s, id, st, code)
+	s.proto.status(ctx, s, id, st, "", code)
 }
 
 // ---- jobs: timed sequences set off by commands ----
@@ -970,6 +982,8 @@ func (s *Station) reboot(ctx context.Context, reason string, graceful bool, even
 		s.afterBoot = append(s.afterBoot, func(ctx context.Context) { s.proto.securityEvent(ctx, s, event, reason) })
 	}
 	s.jobs = nil
+	// What waited in a job is dropped with it.
+	s.v2.resetScheduled, s.v2.fwJob, s.v2.logJob = false, false, false
 	s.hbInterval = 0
 	s.nextHB = time.Time{}
 	s.loadTx = false
