@@ -3,6 +3,7 @@ package csms
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/chargestar/chargestar/internal/model"
 )
@@ -91,6 +92,11 @@ func toBase(value, unit, base, kilo string) (float64, bool) {
 	case "", base:
 		return v, true
 	case kilo:
+		if t, ok := ShiftDecimal(value, 3); ok {
+			if w, err := strconv.ParseFloat(t, 64); err == nil {
+				return w, true
+			}
+		}
 		return v * 1000, true
 	}
 	return 0, false
@@ -98,3 +104,40 @@ func toBase(value, unit, base, kilo string) (float64, bool) {
 
 // roundWh rounds an energy reading to whole Wh, halves away from zero.
 func roundWh(v float64) int64 { return int64(math.Round(v)) }
+
+// ShiftDecimal multiplies a decimal number written in text by 10^n
+// exactly, by moving its decimal point: a meter's "16.345" kWh is
+// "16345" Wh, not the 16344.999999999998 a float multiplication gives.
+// Text that is not a plain decimal (an exponent, say) is returned with
+// ok=false.
+func ShiftDecimal(s string, n int) (string, bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg || strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	digits := intPart + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return "", false
+	}
+	point := len(intPart) + n // position of the decimal point in digits
+	switch {
+	case point <= 0:
+		digits = strings.Repeat("0", 1-point) + digits
+		point = 1
+	case point > len(digits):
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	ip, fp := strings.TrimLeft(digits[:point], "0"), strings.TrimRight(digits[point:], "0")
+	if ip == "" {
+		ip = "0"
+	}
+	out := ip
+	if fp != "" {
+		out += "." + fp
+	}
+	if neg && out != "0" {
+		out = "-" + out
+	}
+	return out, true
+}

@@ -117,11 +117,17 @@ func unsupported(action string, known, fromStation bool) error {
 // kWh×10³ reads as the Wh it is.
 // A signed value's signature is kept in the message log only.
 func sample(value float64, context, measurand, phase, location, unit string, multiplier *int) model.SampledValue {
+	text := strconv.FormatFloat(value, 'f', -1, 64)
 	if multiplier != nil && *multiplier != 0 {
-		value *= math.Pow10(*multiplier)
+		// Shift the decimal point of the shortest text of the number the
+		// station sent: exact, where value*10^m in binary is not.
+		if t, ok := csms.ShiftDecimal(text, *multiplier); ok {
+			text = t
+		} else {
+			text = strconv.FormatFloat(value*math.Pow10(*multiplier), 'f', -1, 64)
+		}
 	}
-	return model.SampledValue{Value: strconv.FormatFloat(value, 'f', -1, 64), Context: context, Measurand: measurand,
-		Phase: phase, Location: location, Unit: unit}
+	return model.SampledValue{Value: text, Context: context, Measurand: measurand, Phase: phase, Location: location, Unit: unit}
 }
 
 // currencyFactor is 10^exponent of a currency's minor unit (ISO 4217).

@@ -64,8 +64,10 @@ func (a *Adapter) moreV21(ctx context.Context, action string, payload, dst []byt
 		if err := a.svc.StationEvents(ctx, a.link, ev); err != nil {
 			return nil, true, err
 		}
-		resp := v21.NotifySettlementResponse{ReceiptID: req.ReceiptID, ReceiptURL: req.ReceiptURL}
-		return resp.AppendOCPP(dst), true, nil
+		// receiptUrl/receiptId of the answer are the CSMS's own receipt,
+		// for the station to show as a QR code; billing has none for a
+		// payment it did not take, so none is given.
+		return (&v21.NotifySettlementResponse{}).AppendOCPP(dst), true, nil
 
 	case "VatNumberValidation":
 		// No VAT registry is consulted: the number is not confirmed.

@@ -66,6 +66,7 @@ func API(t testing.TB, srv *servertest.Server, method, path string, body any, ou
 type CommandResult struct {
 	Status   string          `json:"status"`
 	Response json.RawMessage `json:"response"`
+	Action   string          `json:"action"` // version-neutral commands: the OCPP action sent
 }
 
 // Command sends a remote command through the API and requires 200.
@@ -178,6 +179,11 @@ type MeterValue struct {
 	Context       string   `json:"context"`
 	EnergyWh      *float64 `json:"energy_wh"`
 	PowerW        *float64 `json:"power_w"`
+	Samples       []struct {
+		Value     string `json:"value"`
+		Measurand string `json:"measurand"`
+		Unit      string `json:"unit"`
+	} `json:"samples"`
 }
 
 // MeterValues lists a session's meter values through the API.
@@ -226,4 +232,88 @@ func JSON(v any) string {
 		return fmt.Sprintf("%#v", v)
 	}
 	return string(b)
+}
+
+// Variable is one item of GET /api/v1/stations/{id}/variables (the
+// device model of a 2.x station).
+type Variable struct {
+	Component         string `json:"component"`
+	ComponentInstance string `json:"component_instance"`
+	EVSEID            int    `json:"evse_id"`
+	ConnectorID       int    `json:"connector_id"`
+	Variable          string `json:"variable"`
+	VariableInstance  string `json:"variable_instance"`
+	AttributeType     string `json:"attribute_type"`
+	Value             string `json:"value"`
+	Mutability        string `json:"mutability"`
+	DataType          string `json:"data_type"`
+	Unit              string `json:"unit"`
+	Status            string `json:"status"`
+}
+
+// Variables lists a station's device model through the API, keyed
+// "Component.Variable.AttributeType" (with "/evseN" after the component
+// when it is on an EVSE).
+func Variables(t testing.TB, srv *servertest.Server, stationID string) map[string]Variable {
+	t.Helper()
+	var list struct {
+		Items []Variable `json:"items"`
+	}
+	code, body := API(t, srv, "GET", "/api/v1/stations/"+url.PathEscape(stationID)+"/variables", nil, &list)
+	if code != 200 {
+		t.Fatalf("GET variables of %s: HTTP %d %s", stationID, code, body)
+	}
+	out := make(map[string]Variable, len(list.Items))
+	for _, v := range list.Items {
+		c := v.Component
+		if v.EVSEID != 0 {
+			c += fmt.Sprintf("/evse%d", v.EVSEID)
+		}
+		out[c+"."+v.Variable+"."+v.AttributeType] = v
+	}
+	return out
+}
+
+// StationEvent is one item of GET /api/v1/stations/{id}/events.
+type StationEvent struct {
+	Kind      string `json:"kind"`
+	Type      string `json:"type"`
+	TechInfo  string `json:"tech_info"`
+	Payload   string `json:"payload"`
+	Timestamp string `json:"timestamp"`
+}
+
+// StationEvents lists the events a station reported, newest first.
+func StationEvents(t testing.TB, srv *servertest.Server, stationID string) []StationEvent {
+	t.Helper()
+	var list struct {
+		Items []StationEvent `json:"items"`
+	}
+	code, body := API(t, srv, "GET", "/api/v1/stations/"+url.PathEscape(stationID)+"/events", nil, &list)
+	if code != 200 {
+		t.Fatalf("GET events of %s: HTTP %d %s", stationID, code, body)
+	}
+	return list.Items
+}
+
+// StatusEvent is one item of GET /api/v1/stations/{id}/status-events.
+type StatusEvent struct {
+	ConnectorID int    `json:"connector_id"`
+	Status      string `json:"status"`
+	ErrorCode   string `json:"error_code"`
+	Info        string `json:"info"`
+	Timestamp   string `json:"timestamp"`
+}
+
+// StatusEvents lists a station's status history, oldest first.
+func StatusEvents(t testing.TB, srv *servertest.Server, stationID string) []StatusEvent {
+	t.Helper()
+	var list struct {
+		Items []StatusEvent `json:"items"`
+	}
+	code, body := API(t, srv, "GET", "/api/v1/stations/"+url.PathEscape(stationID)+"/status-events?limit=500", nil, &list)
+	if code != 200 {
+		t.Fatalf("GET status events of %s: HTTP %d %s", stationID, code, body)
+	}
+	return list.Items
 }

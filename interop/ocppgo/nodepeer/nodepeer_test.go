@@ -1,21 +1,12 @@
-// Package nodepeer runs the npm ocpp-rpc client (interop/node/scenario.mjs)
-// against a test server: a second OCPP 1.6-J implementation we did not
-// write, which validates every message both ways against its own copy of
-// the OCPP 1.6 JSON schemas (strictMode), plus a non-strict client that
-// sends malformed frames.
 package nodepeer
 
+// The ocpp-rpc 1.6 scenario (interop/node/scenario.mjs).
+
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,135 +15,12 @@ import (
 
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/servertest"
-	"github.com/chargestar/chargestar/internal/testutil"
 	"github.com/chargestar/chargestar/interop/ocppgo/harness"
 )
 
-const installHint = "install Node.js (≥ 18) and the pinned peer with `npm ci --prefix interop/node` from the repository root"
-
-// nodeDir returns interop/node, or skips (fails under strict mode) when
-// node or the installed ocpp-rpc package is missing.
-func nodeDir(t *testing.T) (node, dir string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testutil.SkipOrFail(t, "node not found in PATH: "+installHint)
-	}
-	dir = filepath.Join(testutil.RepoRoot(), "interop", "node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ocpp-rpc", "package.json")); err != nil {
-		testutil.SkipOrFail(t, "interop/node/node_modules/ocpp-rpc is missing: "+installHint)
-	}
-	return node, dir
-}
-
-// script is a running scenario.mjs.
-type script struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	events  chan map[string]json.RawMessage
-	stderr  *syncBuffer
-	exited  chan struct{} // closed when node has exited; then waitErr is set
-	waitErr error
-}
-
-func runScript(t *testing.T, node, dir string, cfg any) *script {
-	t.Helper()
-	conf, _ := json.Marshal(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, node, "scenario.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "INTEROP_CONFIG="+string(conf))
-	s := &script{t: t, cmd: cmd, events: make(chan map[string]json.RawMessage, 16), stderr: &syncBuffer{}, exited: make(chan struct{})}
-	cmd.Stderr = s.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting node: %v", err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-		for sc.Scan() {
-			var ev map[string]json.RawMessage
-			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-				ev = map[string]json.RawMessage{"event": json.RawMessage(`"stdout"`), "line": mustJSON(sc.Text())}
-			}
-			s.events <- ev
-		}
-		close(s.events)
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		s.stdin.Close()
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-s.exited
-		}
-	})
-	return s
-}
-
-// syncBuffer collects node's stderr while the test may read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func mustJSON(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-
-// expect waits for the event of a name; any other event is a failure.
-func (s *script) expect(name string, timeout time.Duration) map[string]json.RawMessage {
-	s.t.Helper()
-	select {
-	case ev, ok := <-s.events:
-		if !ok {
-			s.t.Fatalf("node exited before %q; stderr:\n%s", name, s.stderr)
-		}
-		var got string
-		json.Unmarshal(ev["event"], &got)
-		s.t.Logf("node event %s at %s ms", got, ev["elapsedMs"])
-		if got != name {
-			s.t.Fatalf("node scenario: expected event %q, got %s; stderr:\n%s", name, mustJSON(ev), s.stderr)
-		}
-		return ev
-	case <-time.After(timeout):
-		s.t.Fatalf("node scenario: no %q event within %s; stderr:\n%s", name, timeout, s.stderr)
-	}
-	return nil
-}
-
-func decode(t *testing.T, raw json.RawMessage, v any) {
-	t.Helper()
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("decoding %s: %v", raw, err)
-	}
-}
-
 // TestOCPPRPCPeer runs the ocpp-rpc scenario on every backend.
 func TestOCPPRPCPeer(t *testing.T) {
-	node, dir := nodeDir(t)
+	node, dir := NodeDir(t)
 	harness.Backends(t, func(t *testing.T, pg bool) {
 		srv := harness.Start(t, pg)
 		op := srv.Operator(t, "Node Op")
@@ -169,21 +37,21 @@ func TestOCPPRPCPeer(t *testing.T) {
 		}
 		srv.IDToken(t, op.ID, "NODE-EXPIRED", model.TokenAccepted, ptr(time.Now().Add(-time.Hour)))
 
-		s := runScript(t, node, dir, map[string]any{
+		s := Run(t, node, dir, "scenario.mjs", map[string]any{
 			"url": srv.WSURL, "station": station, "password": password, "rawStation": rawStation,
 			"tags": map[string]string{"accepted": "NODE-OK", "blocked": "NODE-BLOCKED", "expired": "NODE-EXPIRED", "unknown": "NODE-NOBODY"},
 		})
 
-		ev := s.expect("connected", 20*time.Second)
+		ev := s.Expect("connected", 20*time.Second)
 		var proto string
-		decode(t, ev["protocol"], &proto)
+		Decode(t, ev["protocol"], &proto)
 		if proto != "ocpp1.6" {
 			t.Fatalf("ocpp-rpc negotiated %q", proto)
 		}
 
-		ev = s.expect("charging", 20*time.Second)
+		ev = s.Expect("charging", 20*time.Second)
 		var txID int
-		decode(t, ev["transactionId"], &txID)
+		Decode(t, ev["transactionId"], &txID)
 		tx := strconv.Itoa(txID)
 
 		st := harness.GetStation(t, srv, station)
@@ -255,9 +123,9 @@ func TestOCPPRPCPeer(t *testing.T) {
 			}
 			return ""
 		})
-		io.WriteString(s.stdin, "next\n")
-		s.expect("strictDone", 20*time.Second)
-		ev = s.expect("done", 40*time.Second)
+		s.Next()
+		s.Expect("strictDone", 20*time.Second)
+		ev = s.Expect("done", 40*time.Second)
 
 		var strict struct {
 			Steps struct {
@@ -291,7 +159,7 @@ func TestOCPPRPCPeer(t *testing.T) {
 			FollowUpErrors []string          `json:"followUpErrors"`
 			MaxInFlight    int               `json:"maxInFlight"`
 		}
-		decode(t, ev["strict"], &strict)
+		Decode(t, ev["strict"], &strict)
 		for _, f := range strict.StrictFailures {
 			t.Errorf("ocpp-rpc strict mode rejected a message against the OCPP 1.6 schema: %s", f)
 		}
@@ -352,19 +220,12 @@ func TestOCPPRPCPeer(t *testing.T) {
 				Reason string
 			}
 		}
-		decode(t, ev["malformed"], &malformed)
+		Decode(t, ev["malformed"], &malformed)
 		checkMalformed(t, malformed.Results)
 		if malformed.Closed != nil {
 			t.Errorf("the server closed the malformed-message connection: %+v", *malformed.Closed)
 		}
-		select {
-		case <-s.exited:
-			if s.waitErr != nil {
-				t.Errorf("node exited with %v; stderr:\n%s", s.waitErr, s.stderr)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("node did not exit after the scenario; stderr:\n%s", s.stderr)
-		}
+		s.WaitExit(10 * time.Second)
 	})
 }
 
