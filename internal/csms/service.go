@@ -45,6 +45,7 @@ type Store interface {
 	ListTransactionEvents(ctx context.Context, stationID, transactionID string) ([]model.TransactionEvent, error)
 	SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error)
 	SetSessionIDTag(ctx context.Context, sessionID, idTag string) error
+	SetSessionConnector(ctx context.Context, sessionID string, connectorID int) error
 	CorrectSessionStart(ctx context.Context, sessionID string, startedAt time.Time, meterStartWh int64) (bool, error)
 	UpsertStationVariables(ctx context.Context, stationID string, vars []model.StationVariable) error
 	RecordStationEvents(ctx context.Context, evs ...model.StationEvent) error

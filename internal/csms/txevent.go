@@ -123,11 +123,10 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		partial bool // sess holds only what ref knows
 	)
 	if !known {
-		if ev.EVSEID <= 0 {
-			// The first event of a transaction must say where it runs
-			// (E01.FR.16); without it the session has no connector.
-			return res, &txEventError{"evse is required in the first event of a transaction"}
-		}
+		// Without an EVSE (the driver was authorised before plugging in:
+		// E01.FR.16 has the station name the EVSE only once an EV is
+		// connected) the session starts on connector 0 and moves to its
+		// EVSE when a later event names it.
 		var auth *AuthResult
 		if idTag != "" {
 			a, err := s.auth.Authorize(ctx, l, idTag, AuthForStart)
@@ -177,6 +176,15 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			MeterStartUnknown: ref.meterStartUnknown, Currency: l.Currency}
 		if ref.active {
 			sess.Status = model.SessionActive
+		}
+		if ref.connectorID == 0 && ev.EVSEID > 0 {
+			if err := s.store.SetSessionConnector(ctx, ref.sessionID, ev.EVSEID); err != nil {
+				return res, fmt.Errorf("recording the session's EVSE: %w", err)
+			}
+			ref.connectorID, sess.ConnectorID = ev.EVSEID, ev.EVSEID
+			if ref.active {
+				l.rememberTx(ev.TransactionID, ref)
+			}
 		}
 		if idTag != "" {
 			purpose := AuthForStop
@@ -293,18 +301,6 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 	}
 	res.Session = sess
 	return res, nil
-}
-
-// txEventError is a transaction event the core cannot apply as sent; the
-// adapter answers it with the version's occurrence error.
-type txEventError struct{ msg string }
-
-func (e *txEventError) Error() string { return "csms: " + e.msg }
-
-// IsTxEventError reports whether err is a transaction event refused for its content.
-func IsTxEventError(err error) bool {
-	var te *txEventError
-	return errors.As(err, &te)
 }
 
 // startReading returns the energy register (Wh) at the start of a

@@ -52,3 +52,26 @@ func (s *Store) CorrectSessionStart(ctx context.Context, sessionID string, start
 	}
 	return changed, nil
 }
+
+// SetSessionConnector records the connector (2.x: EVSE) of a session that
+// began without one, and its meter values stored meanwhile follow. Any other
+// active session on that connector is left alone: the station reported both.
+func (s *Store) SetSessionConnector(ctx context.Context, sessionID string, connectorID int) error {
+	now := s.d.ts(time.Now())
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		res, err := w.exec(ctx, `UPDATE sessions SET connector_id = $2, updated_at = $3 WHERE id = $1 AND connector_id = 0`,
+			sessionID, connectorID, now)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = w.exec(ctx, `UPDATE meter_values SET connector_id = $2 WHERE session_id = $1 AND connector_id = 0`, sessionID, connectorID)
+		return err
+	})
+	if err != nil {
+		return wrap("set session connector", err)
+	}
+	return nil
+}

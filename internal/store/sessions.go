@@ -221,8 +221,10 @@ func (s *Store) StartSession(ctx context.Context, p StartSessionParams) (model.S
 		var activeStart time.Time
 		var activeMeterStart int64
 		var activeStartUnknown bool
+		// Connector 0 is a 2.x transaction whose EVSE is not known yet (the
+		// driver identified before plugging in): it supersedes nothing.
 		err = w.queryRow(ctx, `SELECT id, started_at, meter_start_wh, meter_start_unknown FROM sessions
-			WHERE station_id = $1 AND connector_id = $2 AND status = 'active'`, p.StationID, p.ConnectorID).
+			WHERE station_id = $1 AND connector_id = $2 AND connector_id > 0 AND status = 'active'`, p.StationID, p.ConnectorID).
 			Scan(&activeID, tsCol(&activeStart), &activeMeterStart, &activeStartUnknown)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -51,6 +51,8 @@ func TestStore(t *testing.T) {
 		{"StationEvents", testStationEvents},
 		{"MeterStartUnknown", testMeterStartUnknown},
 		{"MigrateDown", testMigrateDown},
+		{"Ledger", testLedger},
+		{"SandboxPayments", testSandboxPayments},
 	}
 	for _, backend := range backendNames {
 		t.Run(backend, func(t *testing.T) {

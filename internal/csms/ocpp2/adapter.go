@@ -88,9 +88,6 @@ func (a *Adapter) HandleCall(ctx context.Context, action string, payload []byte,
 	}
 	out, err := a.handle(a, ctx, action, payload, dst)
 	if err != nil {
-		if csms.IsTxEventError(err) {
-			err = &ocppj.CallError{Code: ocppj.OccurrenceConstraintViolation, Description: err.Error()}
-		}
 		return nil, a.svc.AnswerError(a.link, action, err)
 	}
 	return out, nil
@@ -248,4 +245,13 @@ func (a *Adapter) TransactionTariff(transactionID string, t csms.StationTariff) 
 		return transactionTariffV21(transactionID, t)
 	}
 	return transactionTariffV201(transactionID, t)
+}
+
+// attributeType is a variable attribute's type, Actual when absent (the
+// schema's default).
+func attributeType(t string) string {
+	if t == "" {
+		return "Actual"
+	}
+	return t
 }

@@ -219,8 +219,25 @@ func sessionLifecycle(t *testing.T, pg bool, version string) {
 		t.Fatalf("TX-B: %v", s)
 	}
 
-	// A first event without an EVSE cannot make a session.
-	st.CallError("TransactionEvent", txEvent("Started", 0, "TX-C", `}`), "OccurrenceConstraintViolation")
+	// Authorised before plugging in: the first event names no EVSE
+	// (E01.FR.16); the session waits on connector 0 and moves to the EVSE
+	// the next event names.
+	got = st.CallOK("TransactionEvent", txEvent("Started", 0, "TX-C", `},"idToken":{"idToken":"GOOD-1","type":"ISO14443"}`))
+	if got["idTokenInfo"].(map[string]any)["status"] != "Accepted" {
+		t.Fatalf("start without EVSE: %v", got)
+	}
+	if s := e.session("TX-C"); s["connector_id"].(float64) != 0 || s["status"] != "active" {
+		t.Fatalf("session before its EVSE is known: %v", s)
+	}
+	st.CallOK("TransactionEvent", txEvent("Updated", 1, "TX-C", `,"chargingState":"EVConnected"},"evse":{"id":3,"connectorId":1},"meterValue":[`+energy(30000, "Sample.Periodic")+`]`))
+	if s := e.session("TX-C"); s["connector_id"].(float64) != 3 {
+		t.Fatalf("session after its EVSE is known: %v", s)
+	}
+	e.waitStatus(3, "Preparing")
+	st.CallOK("TransactionEvent", txEvent("Ended", 2, "TX-C", `,"stoppedReason":"EVDisconnected"},"meterValue":[`+energy(30400, "Transaction.End")+`]`))
+	if s := e.session("TX-C"); s["energy_wh"].(float64) != 400 || s["connector_id"].(float64) != 3 {
+		t.Fatalf("TX-C completed: %v", s)
+	}
 
 	// Periodic readings stay out of the message log (they are stored as
 	// meter values); starts and ends are in it.

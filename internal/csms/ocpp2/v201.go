@@ -387,9 +387,11 @@ func (a *Adapter) answeredV201(ctx context.Context, action string, request, resp
 				continue
 			}
 			for _, d := range req.SetVariableData {
+				// An absent attribute type is Actual, on either side (B05.FR.12
+				// has the station name it in its answer).
 				if d.Component.Name != r.Component.Name || d.Component.Instance != r.Component.Instance ||
 					d.Variable.Name != r.Variable.Name || d.Variable.Instance != r.Variable.Instance ||
-					string(d.AttributeType) != string(r.AttributeType) {
+					attributeType(string(d.AttributeType)) != attributeType(string(r.AttributeType)) {
 					continue
 				}
 				if d.Component.Name == "SecurityCtrlr" && d.Variable.Name == "BasicAuthPassword" {
