@@ -48,7 +48,7 @@ type Config struct {
 	// CSMSOptions customise the core (billing plugs its cost provider and
 	// authorizer in here; tests their fakes).
 	CSMSOptions []csms.Option
-	Logger              *slog.Logger
+	Logger      *slog.Logger
 	// Listener, when set, is used instead of listening on Addr (tests, demo).
 	Listener net.Listener
 }
