@@ -178,6 +178,7 @@ func (s *Service) StartTransaction(ctx context.Context, l *Link, req StartReques
 	}
 	l.mu.Unlock()
 	l.rememberTx(sess.TransactionID, refOf(sess))
+	s.sessionStarted(sess)
 	s.metrics.SessionsStarted.Inc()
 	if created {
 		s.log.Info("transaction started", "station_id", l.StationID, "connector_id", req.ConnectorID,
@@ -206,6 +207,7 @@ func (s *Service) MeterValues(ctx context.Context, l *Link, connectorID int, tra
 	if err := s.store.AppendMeterValues(ctx, values); err != nil {
 		return fmt.Errorf("storing meter values: %w", err)
 	}
+	s.sessionMetered(SessionRef{SessionID: sessionID, StationID: l.StationID, ConnectorID: connectorID, TransactionID: transactionID})
 	return nil
 }
 
@@ -314,6 +316,7 @@ func (s *Service) StopTransaction(ctx context.Context, l *Link, req StopRequest)
 	l.forgetTx(req.TransactionID)
 	switch outcome {
 	case store.Stopped, store.Corrected:
+		s.sessionStopped(sess)
 		s.metrics.SessionsStopped.Inc()
 		s.log.Info("transaction stopped", "station_id", l.StationID, "transaction_id", req.TransactionID,
 			"session_id", sess.ID, "energy_wh", sess.EnergyWh, "reason", sess.StopReason, "corrected", outcome == store.Corrected)
@@ -351,6 +354,7 @@ func (s *Service) closeStale(stationID, txID string, ref txRef, freeAt time.Time
 	if l, ok := s.Link(stationID); ok {
 		l.forgetTx(txID)
 	}
+	s.sessionStopped(sess)
 	s.log.Warn("session closed without a stop from the station (estimated from its last meter value)",
 		"station_id", stationID, "transaction_id", txID, "session_id", sess.ID, "energy_wh", sess.EnergyWh, "reason", reason)
 }

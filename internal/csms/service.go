@@ -107,7 +107,8 @@ type Service struct {
 	registry registry
 	auth     Authorizer
 	vendors  map[string]DataTransferHandler
-	costs    CostProvider // nil: stations are told no cost
+	costs    CostProvider    // nil: stations are told no cost
+	sessions SessionObserver // nil: nobody follows sessions
 
 	stop     chan struct{}
 	stopOnce sync.Once

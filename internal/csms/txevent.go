@@ -157,6 +157,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			l.rememberTx(ev.TransactionID, ref)
 		}
 		res.Auth = auth
+		s.sessionStarted(sess)
 		if created {
 			s.metrics.SessionsStarted.Inc()
 			s.log.Info("transaction started", "station_id", l.StationID, "evse_id", ev.EVSEID,
@@ -220,6 +221,9 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			return res, fmt.Errorf("recording transaction event: %w", err)
 		}
 		l.seqAdd(ev.TransactionID, ev.SeqNo)
+		if len(ev.MeterValues) > 0 && ev.EventType != TxEnded {
+			s.sessionMetered(SessionRef{SessionID: ref.sessionID, StationID: l.StationID, ConnectorID: ref.connectorID, TransactionID: ev.TransactionID})
+		}
 	}
 	if !dup && len(ev.MeterValues) > 0 {
 		if sess.MeterStartUnknown {
@@ -273,6 +277,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		sess, partial = stopped, false
 		l.forgetTx(ev.TransactionID)
 		if outcome == store.Stopped || outcome == store.Corrected {
+			s.sessionStopped(sess)
 			s.metrics.SessionsStopped.Inc()
 			s.log.Info("transaction stopped", "station_id", l.StationID, "transaction_id", ev.TransactionID,
 				"session_id", sess.ID, "energy_wh", sess.EnergyWh, "reason", sess.StopReason, "corrected", outcome == store.Corrected)
