@@ -11,10 +11,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostLedger stores a hold or a plain transaction (a capture or void goes
@@ -35,7 +37,7 @@ func (s *Store) PostLedger(ctx context.Context, tx ledger.Transaction) (ledger.R
 		return ledger.Result{}, fmt.Errorf("store: post ledger transaction: %w", err)
 	}
 	var res ledger.Result
-	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+	err := s.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error {
 		var err error
 		res, err = s.postLedger(ctx, w, tx, nil)
 		return err
@@ -68,7 +70,7 @@ func (s *Store) VoidPending(ctx context.Context, holdKey string, p ledger.VoidPa
 
 func (s *Store) resolveHold(ctx context.Context, what, holdKey string, build func(ledger.Transaction) (ledger.Transaction, error)) (ledger.Result, error) {
 	var res ledger.Result
-	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+	err := s.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error {
 		var err error
 		res, err = s.resolveHoldIn(ctx, w, holdKey, build)
 		return err
@@ -94,6 +96,41 @@ func (s *Store) resolveHoldIn(ctx context.Context, w *wtx, holdKey string, build
 		return ledger.Result{}, reject(err)
 	}
 	return s.postLedger(ctx, w, tx, &hold)
+}
+
+// ledgerWriteAttempts bounds how often a ledger write is submitted when
+// PostgreSQL aborts it to break a deadlock.
+const ledgerWriteAttempts = 5
+
+// ledgerWrite submits fn as a write and submits it again, after a short
+// random pause, when PostgreSQL aborted its transaction as a deadlock victim
+// or for a serialization failure. Two instances on one database can
+// deadlock over account and hold rows: a batch holds the rows of its earlier
+// writes while it waits for a row the other instance's batch holds. The
+// committer already re-runs a failed batch write by write, but a single
+// write can lose a second deadlock. Submitting it again is safe: an aborted
+// transaction committed nothing, and every ledger write is idempotent by key.
+func (s *Store) ledgerWrite(ctx context.Context, fn func(ctx context.Context, w *wtx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.write(ctx, fn)
+		if err == nil || attempt == ledgerWriteAttempts || !isTransientPG(err) {
+			return err
+		}
+		s.log.Debug("store: ledger write aborted by the database, submitting it again", "attempt", attempt, "err", err)
+		pause := time.Duration(1 + rand.Int64N(int64(attempt)*int64(5*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// isTransientPG reports whether err is PostgreSQL's deadlock_detected or
+// serialization_failure: the transaction was rolled back and may be retried.
+func isTransientPG(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // storedTx is a ledger transaction as read back, with its fingerprint.

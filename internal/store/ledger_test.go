@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // testLedger runs the ledger's tests, each on a fresh database of the
@@ -31,6 +34,8 @@ func testLedger(t *testing.T, h *harness) {
 		{"Wallet", testLedgerWallet},
 		{"TwoInstances", testLedgerTwoInstances},
 		{"InstanceRaces", testLedgerInstanceRaces},
+		{"DeadlockRetried", testLedgerDeadlockRetried},
+		{"TransientErrorsRetried", testLedgerTransientErrorsRetried},
 		{"AppendOnlyInSQL", testLedgerAppendOnlyInSQL},
 		{"CheckDetectsCorruption", testLedgerCheckDetectsCorruption},
 		{"MatchesModel", testLedgerMatchesModel},
@@ -582,6 +587,117 @@ func testLedgerInstanceRaces(t *testing.T, h *harness) {
 		}
 	}
 	checkLedger(t, a)
+}
+
+// testLedgerDeadlockRetried: two instances deadlock for sure, and both
+// writes succeed. Instance a's write locks tax_payable and is held open;
+// b's write locks operator_payable, then waits for tax_payable; then a's
+// write asks for operator_payable. PostgreSQL aborts one of them, and it is
+// run again. (SQLite has one writer: no deadlocks.)
+func testLedgerDeadlockRetried(t *testing.T, h *harness) {
+	if h.backend != "postgres" {
+		t.Skip("SQLite has a single writer and cannot deadlock")
+	}
+	ctx := context.Background()
+	a, b := h.open(Options{}), h.open(Options{})
+	pay, tax := ledger.OperatorPayableAccount("op_a", ldgAUD), ledger.TaxPayableAccount("op_a", ldgAUD)
+	adj := func(key string, es ...ledger.Entry) ledger.Transaction {
+		return ledger.Transaction{Key: key, Kind: ledger.KindAdjustment, Status: ledger.Posted, Entries: es}
+	}
+	other := func(name string) ledger.Account { return ledger.ProviderFeesAccount(name, ldgAUD) }
+	must(a.PostLedger(ctx, adj("setup", ldgDr(ldgSandbox, 20), ldgCr(pay, 10), ldgCr(tax, 10))))(t)
+
+	var once sync.Once
+	locked, proceed := make(chan struct{}), make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- a.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error {
+			if _, err := a.postLedger(ctx, w, adj("a1", ldgDr(tax, 1), ldgCr(other("a1"), 1)), nil); err != nil {
+				return err
+			}
+			once.Do(func() { close(locked) })
+			<-proceed
+			_, err := a.postLedger(ctx, w, adj("a2", ldgDr(pay, 1), ldgCr(other("a2"), 1)), nil)
+			return err
+		})
+	}()
+	<-locked
+	bDone := make(chan error, 1)
+	go func() {
+		bDone <- b.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error {
+			if _, err := b.postLedger(ctx, w, adj("b1", ldgDr(pay, 2), ldgCr(other("b1"), 2)), nil); err != nil {
+				return err
+			}
+			_, err := b.postLedger(ctx, w, adj("b2", ldgDr(other("b2"), 2), ldgCr(tax, 2)), nil)
+			return err
+		})
+	}()
+	time.Sleep(300 * time.Millisecond) // b holds operator_payable and waits for tax_payable
+	close(proceed)
+	if err := <-aDone; err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	if err := <-bDone; err != nil {
+		t.Fatalf("b: %v", err)
+	}
+	if got := postedBalances(t, a, pay, tax); !slices.Equal(got, []int64{10 - 1 - 2, 10 - 1 + 2}) {
+		t.Errorf("balances %v", got)
+	}
+	checkLedger(t, a)
+}
+
+// testLedgerTransientErrorsRetried: a ledger write that PostgreSQL aborts
+// (deadlock victim, serialization failure) is submitted again, up to
+// ledgerWriteAttempts times; any other error is not.
+func testLedgerTransientErrorsRetried(t *testing.T, h *harness) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	s := h.open(Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+	// The committer runs a failed write twice (in its batch, then alone),
+	// so failing the first 3 runs fails one submission and half of the next.
+	runs := 0
+	err := s.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error {
+		runs++
+		if runs <= 3 {
+			return fmt.Errorf("update ledger accounts: %w", deadlock)
+		}
+		_, err := s.postLedger(ctx, w, ldgHold(t, "h", ldgSandbox, 100), nil)
+		return err
+	})
+	check(t, err)
+	if runs != 4 {
+		t.Errorf("%d runs, want 4", runs)
+	}
+	logMu.Lock()
+	if !strings.Contains(logs.String(), "submitting it again") {
+		t.Errorf("no retry logged: %s", logs.String())
+	}
+	logMu.Unlock()
+	must(s.LedgerTransaction(ctx, "h"))(t)
+
+	runs = 0
+	err = s.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error { runs++; return deadlock })
+	if !errors.Is(err, deadlock) || runs != 2*ledgerWriteAttempts {
+		t.Errorf("always aborted: %v after %d runs", err, runs)
+	}
+	runs = 0
+	err = s.ledgerWrite(ctx, func(ctx context.Context, w *wtx) error { runs++; return errors.New("boom") })
+	if err == nil || runs != 2 {
+		t.Errorf("a plain error: %v after %d runs", err, runs)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // testLedgerAppendOnlyInSQL: the database itself refuses to change or
