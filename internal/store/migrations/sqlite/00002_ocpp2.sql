@@ -16,7 +16,7 @@ CREATE TABLE transaction_events (
     ts             INTEGER NOT NULL,
     received_at    INTEGER NOT NULL,
     PRIMARY KEY (station_id, transaction_id, seq_no) -- unique: replays
-) STRICT;
+) STRICT, WITHOUT ROWID; -- one B-tree instead of table + key index: half the pages touched per event
 
 -- A 2.x station's device model: one row per variable attribute, as last
 -- reported (NotifyReport, GetVariables) or set (SetVariables).
