@@ -41,8 +41,8 @@ type Store interface {
 
 	// OCPP 2.x
 	GetSession(ctx context.Context, operatorID, id string) (model.Session, error)
-	AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue) error
-	ListTransactionEvents(ctx context.Context, stationID, transactionID string) ([]model.TransactionEvent, error)
+	AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue, readingOnly bool) error
+	TransactionSeqNos(ctx context.Context, stationID, transactionID, sessionID string) ([]int, error)
 	SetSessionMeterStart(ctx context.Context, sessionID string, wh int64) (bool, error)
 	SetSessionIDTag(ctx context.Context, sessionID, idTag string) error
 	SetSessionConnector(ctx context.Context, sessionID string, connectorID int) error

@@ -107,12 +107,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 		if !known {
 			return nil, nil // events are stored only once their session is
 		}
-		evs, err := s.store.ListTransactionEvents(ctx, l.StationID, ev.TransactionID)
-		seqs := make([]int, len(evs))
-		for i, e := range evs {
-			seqs[i] = e.SeqNo
-		}
-		return seqs, err
+		return s.store.TransactionSeqNos(ctx, l.StationID, ev.TransactionID, ref.sessionID)
 	})
 	if err != nil {
 		return res, fmt.Errorf("loading transaction events: %w", err)
@@ -216,7 +211,7 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 			StationID: l.StationID, TransactionID: ev.TransactionID, SeqNo: ev.SeqNo, EventType: ev.EventType,
 			TriggerReason: ev.TriggerReason, ChargingState: ev.ChargingState, Offline: ev.Offline,
 			Timestamp: s.stationTime(ev.Timestamp), ReceivedAt: s.Now(),
-		}, ev.MeterValues)
+		}, ev.MeterValues, isPeriodicReading(ev))
 		if err != nil {
 			return res, fmt.Errorf("recording transaction event: %w", err)
 		}
@@ -306,6 +301,13 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 	}
 	res.Session = sess
 	return res, nil
+}
+
+// isPeriodicReading tells an event that only brings a meter reading (the
+// bulk of a 2.x station's traffic): it is stored as its meter values alone.
+func isPeriodicReading(ev TxEvent) bool {
+	return ev.EventType == TxUpdated && len(ev.MeterValues) > 0 && ev.ChargingState == "" && ev.IDToken == "" &&
+		(ev.TriggerReason == "MeterValuePeriodic" || ev.TriggerReason == "MeterValueClock")
 }
 
 // startReading returns the energy register (Wh) at the start of a

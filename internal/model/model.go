@@ -193,6 +193,10 @@ type MeterValue struct {
 	SoC           *float64
 	Samples       []SampledValue
 	ReceivedAt    time.Time
+	// SeqNo is the seqNo of the 2.x TransactionEvent the value came in,
+	// when HasSeqNo.
+	SeqNo    int
+	HasSeqNo bool
 }
 
 // Message log directions.

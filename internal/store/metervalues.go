@@ -14,7 +14,7 @@ import (
 // meterValueTable is the hot append-only table of meter values.
 var meterValueTable = &table{name: "meter_values", cols: []string{
 	"station_id", "connector_id", "session_id", "transaction_id", "ts", "context",
-	"energy_wh", "power_w", "soc", "samples", "received_at",
+	"energy_wh", "power_w", "soc", "samples", "received_at", "seq_no",
 }}
 
 const meterValueCols = `id, station_id, connector_id, session_id, transaction_id, ts, context, energy_wh, power_w, soc, samples, received_at`
@@ -52,9 +52,17 @@ func (s *Store) meterValueRows(mvs []model.MeterValue) ([]any, error) {
 			s.d.ts(mv.Timestamp), mv.Context, nullFloat(mv.EnergyWh), nullFloat(mv.PowerW), nullFloat(mv.SoC),
 			// js is never written again: share its bytes instead of copying
 			// them into a string (this is a hot path: one per meter value).
-			unsafe.String(unsafe.SliceData(js), len(js)), s.d.ts(recv))
+			unsafe.String(unsafe.SliceData(js), len(js)), s.d.ts(recv), seqArg(mv))
 	}
 	return rows, nil
+}
+
+// seqArg is a meter value's TransactionEvent seqNo, or NULL.
+func seqArg(mv *model.MeterValue) any {
+	if !mv.HasSeqNo {
+		return nil
+	}
+	return mv.SeqNo
 }
 
 // samplesSize estimates appendSamples' output length, so the buffer is

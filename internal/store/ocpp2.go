@@ -70,7 +70,11 @@ var transactionEventTable = &table{name: "transaction_events", cols: strings.Spl
 // its meter values are not: callers must recognise replays first (the core
 // keeps the sequence numbers it has seen; see RecordTransactionEvent for the
 // checked form).
-func (s *Store) AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue) error {
+//
+// With readingOnly the event is a periodic reading: only its meter values
+// are stored, each carrying the event's seqNo (TransactionSeqNos finds it
+// there), which halves the rows of a 2.x station's main traffic.
+func (s *Store) AppendTransactionEvent(ctx context.Context, ev model.TransactionEvent, mvs []model.MeterValue, readingOnly bool) error {
 	if ev.StationID == "" || ev.TransactionID == "" {
 		return fmt.Errorf("store: append transaction event: station id and transaction id are required")
 	}
@@ -80,13 +84,40 @@ func (s *Store) AppendTransactionEvent(ctx context.Context, ev model.Transaction
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = ev.ReceivedAt
 	}
+	for i := range mvs {
+		mvs[i].SeqNo, mvs[i].HasSeqNo = ev.SeqNo, true
+	}
 	rows, err := s.meterValueRows(mvs)
 	if err != nil {
 		return err
 	}
+	if readingOnly && len(mvs) > 0 {
+		return wrap("append transaction event", s.submit(ctx, &op{rows: rows}))
+	}
 	te := []any{ev.StationID, ev.TransactionID, ev.SeqNo, cleanText(ev.EventType), cleanText(ev.TriggerReason),
 		cleanText(ev.ChargingState), ev.Offline, s.d.ts(ev.Timestamp), s.d.ts(ev.ReceivedAt)}
 	return wrap("append transaction event", s.submit(ctx, &op{rows: rows, te: te}))
+}
+
+// TransactionSeqNos returns the seqNos stored of a station's 2.x
+// transaction: its recorded events and the periodic readings of its session
+// (sessionID; "" if none).
+func (s *Store) TransactionSeqNos(ctx context.Context, stationID, transactionID, sessionID string) ([]int, error) {
+	rows, err := s.query(ctx, `SELECT seq_no FROM transaction_events WHERE station_id = $1 AND transaction_id = $2
+		UNION SELECT seq_no FROM meter_values WHERE session_id = $3 AND seq_no IS NOT NULL`, stationID, transactionID, sessionID)
+	if err != nil {
+		return nil, wrap("transaction seqNos", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			return nil, wrap("transaction seqNos", err)
+		}
+		out = append(out, n)
+	}
+	return out, wrap("transaction seqNos", rows.Err())
 }
 
 // ListTransactionEvents returns the events of a station's transaction in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -570,14 +571,14 @@ func testAppendTransactionEvent(t *testing.T, h *harness) {
 			e.TransactionID = "trx-" + strconv.Itoa(i)
 			m := mv(i, float64(1000+i))
 			m.TransactionID = e.TransactionID
-			check(t, s.AppendTransactionEvent(ctx, e, []model.MeterValue{m}))
+			check(t, s.AppendTransactionEvent(ctx, e, []model.MeterValue{m}, false))
 			check(t, s.AppendMeterValues(ctx, []model.MeterValue{mv(i, 5)}))
 		}()
 	}
 	wg.Wait()
-	check(t, s.AppendTransactionEvent(ctx, ev, []model.MeterValue{mv(1, 1500), mv(2, 1600)}))
+	check(t, s.AppendTransactionEvent(ctx, ev, []model.MeterValue{mv(1, 1500), mv(2, 1600)}, false))
 	// The event row is a replay-safe append: a second copy is skipped.
-	check(t, s.AppendTransactionEvent(ctx, ev, nil))
+	check(t, s.AppendTransactionEvent(ctx, ev, nil, false))
 	evs := must(s.ListTransactionEvents(ctx, st.ID, "trx-a"))(t)
 	if len(evs) != 1 || evs[0].SeqNo != 1 || evs[0].ChargingState != "Charging" {
 		t.Fatalf("events: %+v", evs)
@@ -587,7 +588,26 @@ func testAppendTransactionEvent(t *testing.T, h *harness) {
 			t.Fatalf("trx-%d: %d events", i, len(evs))
 		}
 	}
-	if err := s.AppendTransactionEvent(ctx, model.TransactionEvent{StationID: st.ID}, nil); err == nil {
+	// A periodic reading is stored as its meter values only, with the seqNo.
+	sess, _, err := s.StartSession(ctx, StartSessionParams{StationID: st.ID, ConnectorID: 1, TransactionID: "trx-p", StartedAt: t0})
+	check(t, err)
+	periodic := ev
+	periodic.TransactionID, periodic.SeqNo = "trx-p", 7
+	m := mv(3, 2000)
+	m.TransactionID, m.SessionID = "trx-p", sess.ID
+	check(t, s.AppendTransactionEvent(ctx, periodic, []model.MeterValue{m}, true))
+	if evs := must(s.ListTransactionEvents(ctx, st.ID, "trx-p"))(t); len(evs) != 0 {
+		t.Errorf("a periodic reading was recorded as an event: %+v", evs)
+	}
+	started := ev
+	started.TransactionID, started.SeqNo, started.EventType = "trx-p", 0, "Started"
+	check(t, s.AppendTransactionEvent(ctx, started, nil, false))
+	seqs := must(s.TransactionSeqNos(ctx, st.ID, "trx-p", sess.ID))(t)
+	slices.Sort(seqs)
+	if !slices.Equal(seqs, []int{0, 7}) {
+		t.Errorf("seqNos %v, want [0 7]", seqs)
+	}
+	if err := s.AppendTransactionEvent(ctx, model.TransactionEvent{StationID: st.ID}, nil, false); err == nil {
 		t.Error("an event without a transaction id was accepted")
 	}
 }

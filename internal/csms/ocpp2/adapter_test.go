@@ -556,3 +556,34 @@ func TestRPCErrorsPerVersion(t *testing.T) {
 		st.CallOK("Heartbeat", `{}`)
 	})
 }
+
+// TestPeriodicReplayAfterReconnect: a periodic reading is stored as meter
+// values only, yet its replay on a new connection is still recognised.
+func TestPeriodicReplayAfterReconnect(t *testing.T) {
+	both(t, func(t *testing.T, version string) {
+		e := connect(t, false, version)
+		e.st.CallOK("TransactionEvent", txEvent("Started", 0, "TX-R", `},"evse":{"id":1},"meterValue":[`+energy(1000, "Transaction.Begin")+`]`))
+		periodic := txEvent("Updated", 1, "TX-R", `},"meterValue":[`+energy(1500, "Sample.Periodic")+`]`)
+		e.st.CallOK("TransactionEvent", periodic)
+		count := func() int {
+			return len(e.api("GET", "/api/v1/sessions/"+e.session("TX-R")["id"].(string)+"/meter-values", "")["items"].([]any))
+		}
+		if n := count(); n != 2 {
+			t.Fatalf("%d meter values, want 2", n)
+		}
+		e.st.Drop()
+		st, _, err := e.srv.Dial(t, e.st.ID, servertest.DialOptions{Subprotocols: []string{version}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Boot2()
+		st.CallOK("TransactionEvent", periodic) // the answer was lost: sent again
+		if n := count(); n != 2 {
+			t.Fatalf("%d meter values after the replay, want 2", n)
+		}
+		st.CallOK("TransactionEvent", txEvent("Updated", 2, "TX-R", `},"meterValue":[`+energy(1800, "Sample.Periodic")+`]`))
+		if n := count(); n != 3 {
+			t.Fatalf("%d meter values after a new reading, want 3", n)
+		}
+	})
+}

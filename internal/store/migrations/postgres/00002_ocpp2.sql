@@ -62,7 +62,14 @@ CREATE INDEX station_events_station ON station_events (station_id, id);
 -- 0 until the first reading, SetSessionMeterStart or the stop fixes it).
 ALTER TABLE sessions ADD COLUMN meter_start_unknown boolean NOT NULL DEFAULT false;
 
+-- 2.x: the seqNo of the TransactionEvent a meter value came in. Periodic
+-- readings (most of a 2.x station's traffic) are recorded only here, not in
+-- transaction_events: one row per reading instead of two, and replays are
+-- still recognised after a reconnection (the core reads the numbers back).
+ALTER TABLE meter_values ADD COLUMN seq_no integer;
+
 -- +goose Down
+ALTER TABLE meter_values DROP COLUMN seq_no;
 ALTER TABLE sessions DROP COLUMN meter_start_unknown;
 DROP TABLE station_events;
 DROP TABLE station_variables;
