@@ -19,9 +19,9 @@ echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) on $(nproc) cores, $(fr
 CHARGESTAR_PROTOCOL=ocpp1.6 bench/template.sh "$bin" "$work/tmpl" 18000 >/dev/null
 for proto in ${PROTOCOLS:-ocpp1.6 ocpp2.0.1 ocpp2.1}; do
   export CHARGESTAR_PROTOCOL=$proto
-  echo "## $proto idle memory, 18000 stations (SQLite)"; bench/idle-memory.sh "$bin" "$work/tmpl" 18000 | grep -E 'server RSS|anonymous|heap'
-  echo "## $proto closed loop, 5000 stations, SQLite"; bench/closed-loop.sh "$bin" "$work/tmpl" 5000 "" 30 | grep -E 'messages|latency|CPU'
-  echo "## $proto closed loop, 5000 stations, PostgreSQL"; fresh_pg; bench/closed-loop.sh "$bin" "$work/pg" 5000 "$pg" 30 | grep -E 'messages|latency|CPU'
-  echo "## $proto open loop, 10000 stations x 1/s, SQLite"; bench/open-loop.sh "$bin" "$work/tmpl" 10000 1 "" 60 | grep -E 'messages|latency|CPU'
-  echo "## $proto connect storm, 18000 stations, SQLite"; bench/storm.sh "$bin" "$work/tmpl" 18000 | grep -E 'storm:|server CPU'
+  echo "## $proto idle memory, 18000 stations (SQLite)"; bench/idle-memory.sh "$bin" "$work/tmpl" 18000 | grep -E 'server RSS|anonymous|heap' || echo "(failed)"
+  echo "## $proto closed loop, 5000 stations, SQLite"; bench/closed-loop.sh "$bin" "$work/tmpl" 5000 "" 30 | grep -E 'messages|latency|CPU' || echo "(failed)"
+  echo "## $proto closed loop, 5000 stations, PostgreSQL"; fresh_pg; bench/closed-loop.sh "$bin" "$work/pg" 5000 "$pg" 30 | grep -E 'messages|latency|CPU' || echo "(failed)"
+  echo "## $proto open loop, 10000 stations x 1/s, SQLite"; bench/open-loop.sh "$bin" "$work/tmpl" 10000 1 "" 60 | grep -E 'messages|latency|CPU' || echo "(failed)"
+  echo "## $proto connect storm, 18000 stations, SQLite"; bench/storm.sh "$bin" "$work/tmpl" 18000 | grep -E 'storm:|server CPU' || echo "(failed)"
 done

@@ -47,14 +47,10 @@ type BootResult struct {
 func (s *Service) Boot(ctx context.Context, l *Link, info BootInfo) (BootResult, error) {
 	now := s.Now()
 	res := BootResult{Status: RegistrationAccepted, Interval: s.cfg.HeartbeatInterval, CurrentTime: now}
-	st, err := s.store.GetStation(ctx, l.StationID)
-	if err != nil {
-		return BootResult{}, fmt.Errorf("loading station: %w", err)
+	if p := l.registration.Load(); p != nil && (*p == RegistrationPending || *p == RegistrationRejected) {
+		res.Status, res.Interval = *p, s.cfg.PendingInterval
 	}
-	if st.RegistrationStatus == RegistrationPending || st.RegistrationStatus == RegistrationRejected {
-		res.Status, res.Interval = st.RegistrationStatus, s.cfg.PendingInterval
-	}
-	err = s.store.RecordBoot(ctx, store.BootRecord{
+	err := s.store.RecordBoot(ctx, store.BootRecord{
 		StationID: l.StationID, Protocol: l.proto.Version(),
 		Vendor: info.Vendor, Model: info.Model, SerialNumber: info.SerialNumber, ChargeBoxSerial: info.ChargeBoxSerial,
 		FirmwareVersion: info.FirmwareVersion, ICCID: info.ICCID, IMSI: info.IMSI,
@@ -80,7 +76,11 @@ func (s *Service) SetRegistration(ctx context.Context, stationID, status string)
 		return err
 	}
 	l, ok := s.Link(stationID)
-	if !ok || l.Accepted() == (status == RegistrationAccepted) {
+	if !ok {
+		return nil
+	}
+	l.registration.Store(&status)
+	if l.Accepted() == (status == RegistrationAccepted) {
 		return nil
 	}
 	s.wg.Add(1)
