@@ -71,15 +71,9 @@ func (h *handler) listStationEvents(w http.ResponseWriter, r *http.Request, p pr
 	if err != nil {
 		return err
 	}
-	pg, err := parsePage(r)
+	pg, before, err := parseIDPage(r)
 	if err != nil {
 		return err
-	}
-	var before int64
-	if pg.cursor != "" {
-		if before, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil || before <= 0 {
-			return errBadCursor()
-		}
 	}
 	kind := r.URL.Query().Get("kind")
 	switch kind {

@@ -34,20 +34,30 @@ type StatusEvent struct {
 	ReceivedAt      time.Time `json:"received_at"`
 }
 
+// parseIDPage reads the page parameters of a list paged newest first by
+// row id: the cursor is the id the next page stays below.
+func parseIDPage(r *http.Request) (page, int64, error) {
+	pg, err := parsePage(r)
+	if err != nil {
+		return pg, 0, err
+	}
+	var before int64
+	if pg.cursor != "" {
+		if before, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil || before <= 0 {
+			return pg, 0, errBadCursor()
+		}
+	}
+	return pg, before, nil
+}
+
 func (h *handler) listMessages(w http.ResponseWriter, r *http.Request, p principal) error {
 	st, err := h.stationFor(r, p)
 	if err != nil {
 		return err
 	}
-	pg, err := parsePage(r)
+	pg, before, err := parseIDPage(r)
 	if err != nil {
 		return err
-	}
-	var before int64
-	if pg.cursor != "" {
-		if before, err = strconv.ParseInt(pg.cursor, 10, 64); err != nil || before <= 0 {
-			return errBadCursor()
-		}
 	}
 	q := r.URL.Query()
 	msgs, err := h.store.ListMessages(r.Context(), store.MessageFilter{
