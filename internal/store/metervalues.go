@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/ocpp/jsonx"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/chargestar/chargestar/internal/model"
@@ -86,62 +86,19 @@ func appendSamples(b []byte, samples []model.SampledValue) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"value":`...)
-		b = appendJSONString(b, sv.Value)
+		b = jsonx.AppendString(b, sv.Value)
 		for _, f := range [...]struct{ name, v string }{
 			{`,"context":`, sv.Context}, {`,"format":`, sv.Format}, {`,"measurand":`, sv.Measurand},
 			{`,"phase":`, sv.Phase}, {`,"location":`, sv.Location}, {`,"unit":`, sv.Unit},
 		} {
 			if f.v != "" {
 				b = append(b, f.name...)
-				b = appendJSONString(b, f.v)
+				b = jsonx.AppendString(b, f.v)
 			}
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 func scanMeterValue(sc interface{ Scan(...any) error }) (model.MeterValue, error) {

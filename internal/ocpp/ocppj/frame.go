@@ -7,6 +7,7 @@
 package ocppj
 
 import (
+	"github.com/chargestar/chargestar/internal/ocpp/jsonx"
 	"strconv"
 	"unicode/utf8"
 )
@@ -487,9 +488,9 @@ func hex4(b []byte) rune {
 // AppendCall appends [2,"id","action",payload].
 func AppendCall(dst []byte, id, action string, payload []byte) []byte {
 	dst = append(dst, "[2,"...)
-	dst = appendString(dst, id)
+	dst = jsonx.AppendString(dst, id)
 	dst = append(dst, ',')
-	dst = appendString(dst, action)
+	dst = jsonx.AppendString(dst, action)
 	dst = append(dst, ',')
 	dst = appendPayload(dst, payload)
 	return append(dst, ']')
@@ -498,9 +499,9 @@ func AppendCall(dst []byte, id, action string, payload []byte) []byte {
 // AppendSend appends [6,"id","action",payload] (2.1).
 func AppendSend(dst []byte, id, action string, payload []byte) []byte {
 	dst = append(dst, "[6,"...)
-	dst = appendString(dst, id)
+	dst = jsonx.AppendString(dst, id)
 	dst = append(dst, ',')
-	dst = appendString(dst, action)
+	dst = jsonx.AppendString(dst, action)
 	dst = append(dst, ',')
 	dst = appendPayload(dst, payload)
 	return append(dst, ']')
@@ -510,7 +511,7 @@ func AppendSend(dst []byte, id, action string, payload []byte) []byte {
 // and then a closing ']'. This lets handlers encode straight into the frame.
 func AppendCallResultPrefix(dst []byte, id string) []byte {
 	dst = append(dst, "[3,"...)
-	dst = appendString(dst, id)
+	dst = jsonx.AppendString(dst, id)
 	return append(dst, ',')
 }
 
@@ -527,11 +528,11 @@ func AppendCallError(dst []byte, typ int, id, code, description string, details 
 	dst = append(dst, '[')
 	dst = strconv.AppendInt(dst, int64(typ), 10)
 	dst = append(dst, ',')
-	dst = appendString(dst, id)
+	dst = jsonx.AppendString(dst, id)
 	dst = append(dst, ',')
-	dst = appendString(dst, code)
+	dst = jsonx.AppendString(dst, code)
 	dst = append(dst, ',')
-	dst = appendString(dst, description)
+	dst = jsonx.AppendString(dst, description)
 	dst = append(dst, ',')
 	dst = appendPayload(dst, details)
 	return append(dst, ']')
@@ -544,53 +545,8 @@ func appendPayload(dst, payload []byte) []byte {
 	return append(dst, payload...)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping what JSON requires and
-// replacing invalid UTF-8.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
 // AppendString appends s as a JSON string (exported for other encoders).
-func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+func AppendString(dst []byte, s string) []byte { return jsonx.AppendString(dst, s) }
 
 // PeekCall reads the message type and id from the head of a message that
 // may be cut short (an oversized message is only partly kept).
