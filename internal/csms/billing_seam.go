@@ -38,19 +38,14 @@ type BillingTranslator interface {
 }
 
 func (s *Service) sendBilling(ctx context.Context, stationID string, build func(BillingTranslator) (string, []byte, error)) (CommandResult, error) {
-	l, ok := s.Link(stationID)
-	if !ok {
-		return CommandResult{}, ErrNotConnected
-	}
-	bt, ok := l.proto.(BillingTranslator)
-	if !ok {
-		return CommandResult{}, ErrUnknownCommand
-	}
-	action, payload, err := build(bt)
-	if err != nil {
-		return CommandResult{}, err
-	}
-	return s.Command(ctx, stationID, action, payload)
+	_, res, err := s.sendTranslated(ctx, stationID, func(p Protocol) (string, []byte, error) {
+		bt, ok := p.(BillingTranslator)
+		if !ok {
+			return "", nil, ErrUnknownCommand
+		}
+		return build(bt)
+	})
+	return res, err
 }
 
 // SendCostUpdate shows a transaction's running cost on the station (2.x).

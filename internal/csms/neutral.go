@@ -81,15 +81,23 @@ func BadCommandf(format string, args ...any) error {
 // SendNeutral translates a neutral command for the station's protocol and
 // sends it like Command; it returns the OCPP action used.
 func (s *Service) SendNeutral(ctx context.Context, stationID string, c NeutralCommand) (string, CommandResult, error) {
+	return s.sendTranslated(ctx, stationID, func(p Protocol) (string, []byte, error) {
+		tr, ok := p.(CommandTranslator)
+		if !ok {
+			return "", nil, ErrUnknownCommand
+		}
+		return tr.TranslateCommand(c)
+	})
+}
+
+// sendTranslated sends what build says in the protocol of the station's
+// live link: the one path of version-neutral commands and billing pushes.
+func (s *Service) sendTranslated(ctx context.Context, stationID string, build func(Protocol) (string, []byte, error)) (string, CommandResult, error) {
 	l, ok := s.Link(stationID)
 	if !ok {
 		return "", CommandResult{}, ErrNotConnected
 	}
-	tr, ok := l.proto.(CommandTranslator)
-	if !ok {
-		return "", CommandResult{}, ErrUnknownCommand
-	}
-	action, payload, err := tr.TranslateCommand(c)
+	action, payload, err := build(l.proto)
 	if err != nil {
 		return action, CommandResult{}, err
 	}

@@ -330,8 +330,12 @@ func pickReading(values []model.MeterValue, context string, latest bool) (int64,
 		fallback *model.MeterValue
 	)
 	for i := range values {
-		mv := values[i] // ExtractReadings fills a copy: the caller's values are stored later
-		ExtractReadings(&mv)
+		mv := values[i]
+		if mv.EnergyWh == nil {
+			// Not prepared yet (a start is read before its session exists):
+			// extract into the copy; the values are prepared when stored.
+			ExtractReadings(&mv)
+		}
 		if mv.EnergyWh == nil {
 			continue
 		}

@@ -17,6 +17,7 @@ package ocpp2
 
 import (
 	"context"
+	"github.com/chargestar/chargestar/internal/billing"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -127,19 +128,16 @@ func sample(value float64, context, measurand, phase, location, unit string, mul
 	return model.SampledValue{Value: text, Context: context, Measurand: measurand, Phase: phase, Location: location, Unit: unit}
 }
 
-// currencyFactor is 10^exponent of a currency's minor unit (ISO 4217).
-func currencyFactor(currency string) float64 {
-	switch currency {
-	case "JPY", "KRW", "VND", "CLP", "ISK", "XPF":
-		return 1
-	case "BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD":
-		return 1000
+// toMajor converts minor units into the decimal amount OCPP carries, with
+// the currency's minor-unit exponent from billing (two decimals for a
+// currency it does not know).
+func toMajor(minor int64, currency string) float64 {
+	digits, ok := billing.MinorUnits(currency)
+	if !ok {
+		digits = 2
 	}
-	return 100
+	return float64(minor) / math.Pow10(digits)
 }
-
-// toMajor converts minor units into the decimal amount OCPP carries.
-func toMajor(minor int64, currency string) float64 { return float64(minor) / currencyFactor(currency) }
 
 // noToken: the transaction runs without an id token (free vend, or the
 // token is not known yet).
