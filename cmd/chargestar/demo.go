@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/config"
+	"github.com/chargestar/chargestar/internal/ledger"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/server"
 	"github.com/chargestar/chargestar/internal/sim"
@@ -153,10 +154,24 @@ Press Ctrl-C to stop.
 	return runErr
 }
 
+// demoTariff: 55c/kWh, a $1 session fee, idle time $12/h after 15 free
+// minutes, GST included; $40 held per session.
+const demoTariff = `{"country_code":"AU","party_id":"DCP","id":"WYNYARD-STD","currency":"AUD","type":"AD_HOC_PAYMENT",
+  "elements":[{"price_components":[
+    {"type":"ENERGY","price":0.55,"step_size":1},
+    {"type":"FLAT","price":1.00,"step_size":1},
+    {"type":"PARKING_TIME","price":12.00,"step_size":60}]}],
+  "last_updated":"2026-01-01T00:00:00Z",
+  "chargestar":{"tax":{"name":"GST","rate":0.1,"included":true},"parking_grace_seconds":900,"hold_amount":4000}}`
+
+// demoWalletCard is the demo's NextCharge card (an RFID UID).
+const demoWalletCard = "04C0FFEE42"
+
 // seedDemo creates the demo operator, site, stations and RFID tags, and an
 // API token of the operator, which it returns.
 func seedDemo(ctx context.Context, st *store.Store, stationIDs []string, connectors int) (string, error) {
-	op, err := st.CreateOperator(ctx, model.Operator{Name: "Demo Car Parks", Currency: "AUD", Country: "AU"})
+	op, err := st.CreateOperator(ctx, model.Operator{Name: "Demo Car Parks", Currency: "AUD", Country: "AU",
+		LegalName: "Demo Car Parks Pty Ltd", TaxID: "51 824 753 556", Address: "1 Wynyard Lane, Sydney NSW 2000"})
 	if err != nil {
 		return "", err
 	}
@@ -173,6 +188,30 @@ func seedDemo(ctx context.Context, st *store.Store, stationIDs []string, connect
 				return "", err
 			}
 		}
+	}
+	// The site's tariff, which the driver app quotes and bills.
+	tariff, err := st.SaveTariff(ctx, store.Tariff{OperatorID: op.ID, Name: "Wynyard standard", Body: []byte(demoTariff)})
+	if err != nil {
+		return "", err
+	}
+	if _, err := st.AssignTariff(ctx, store.TariffAssignment{OperatorID: op.ID, Scope: store.ScopeSite, ScopeID: site.ID, TariffID: tariff.ID}); err != nil {
+		return "", err
+	}
+	// A NextCharge card on a wallet holding $100, booked as a top-up.
+	acct, err := st.SaveDriverAccount(ctx, store.DriverAccount{Email: "driver@example.com", Currency: "AUD", Funding: store.FundingWallet})
+	if err != nil {
+		return "", err
+	}
+	if _, err := st.SaveDriverCard(ctx, store.DriverCard{IDToken: demoWalletCard, AccountID: acct.ID, Status: model.TokenAccepted}); err != nil {
+		return "", err
+	}
+	topUp, err := ledger.WalletTopUp(ledger.TopUpParams{Key: "demo-topup:" + acct.ID, Reference: "demo", Wallet: ledger.WalletAccount(acct.ID, "AUD"),
+		Provider: "sandbox", Amount: 100_00})
+	if err != nil {
+		return "", err
+	}
+	if _, err := st.PostLedger(ctx, topUp); err != nil {
+		return "", err
 	}
 	// A blocked card, to try Authorize answers with.
 	if _, err := st.CreateIDToken(ctx, model.IDToken{OperatorID: op.ID, IDToken: "LOST-CARD-0001", Status: model.TokenBlocked}); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chargestar/chargestar/internal/config"
 	"github.com/chargestar/chargestar/internal/server"
+	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
 	"github.com/chargestar/chargestar/internal/version"
 )
@@ -30,12 +31,24 @@ type serverFlags struct {
 	logFormat         string
 	debugAddr         string
 	logRetention      time.Duration
+	publicURL         string
+	stripeKey         string
+	stripeWebhook     string
+	stripeAPIURL      string
+	startTimeout      time.Duration
+	offlineDeadline   time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat string) {
 	fs.StringVar(&f.addr, "addr", ":8080", "the one HTTP listener for OCPP, the API, /healthz and /metrics")
 	fs.StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH (embedded) or a postgres:// URL")
-	fs.StringVar(&f.payments, "payments", "sandbox", "payment provider: sandbox (built in, offline)")
+	fs.StringVar(&f.payments, "payments", "sandbox", "payment provider: sandbox (built in, offline) or stripe")
+	fs.StringVar(&f.publicURL, "public-url", "", "the server's URL as drivers' browsers reach it, e.g. https://charge.example (default: the listener's address); payment pages return there")
+	fs.StringVar(&f.stripeKey, "stripe-secret-key", "", "--payments stripe: the platform's Stripe secret key (sk_…)")
+	fs.StringVar(&f.stripeWebhook, "stripe-webhook-secret", "", "--payments stripe: signing secrets (whsec_…) of the webhook endpoints delivering to /webhooks/stripe, comma separated (platform and Connect)")
+	fs.StringVar(&f.stripeAPIURL, "stripe-api-url", "", "--payments stripe: Stripe API base URL (default https://api.stripe.com; stripe-mock for testing)")
+	fs.DurationVar(&f.startTimeout, "start-timeout", 3*time.Minute, "release a paid hold when the station has not started charging within this time")
+	fs.DurationVar(&f.offlineDeadline, "offline-stop-deadline", 2*time.Hour, "finish a paid session from its last meter reading when its station has been offline this long")
 	fs.DurationVar(&f.heartbeatInterval, "heartbeat-interval", 5*time.Minute, "heartbeat interval told to stations at boot")
 	fs.DurationVar(&f.pingInterval, "ping-interval", time.Minute, "WebSocket ping after this much silence from a station; an unanswered ping closes the connection")
 	fs.DurationVar(&f.callTimeout, "call-timeout", 30*time.Second, "how long a station may take to answer a command")
@@ -57,7 +70,12 @@ func (f *serverFlags) check() error {
 	switch f.payments {
 	case "sandbox":
 	case "stripe":
-		return config.Usagef("--payments / CHARGESTAR_PAYMENTS: stripe is not available in this version yet; use sandbox")
+		if !strings.HasPrefix(f.stripeKey, "sk_") && !strings.HasPrefix(f.stripeKey, "rk_") {
+			return config.Usagef("--stripe-secret-key / CHARGESTAR_STRIPE_SECRET_KEY must be a Stripe secret key (sk_… or rk_…) with --payments stripe")
+		}
+		if f.stripeWebhook == "" {
+			return config.Usagef("--stripe-webhook-secret / CHARGESTAR_STRIPE_WEBHOOK_SECRET is required with --payments stripe (whsec_…)")
+		}
 	default:
 		return config.Usagef("--payments / CHARGESTAR_PAYMENTS must be sandbox or stripe, got %q", f.payments)
 	}
@@ -69,6 +87,15 @@ func (f *serverFlags) check() error {
 	}
 	if f.callTimeout < time.Second {
 		return config.Usagef("--call-timeout / CHARGESTAR_CALL_TIMEOUT must be at least 1s")
+	}
+	if f.publicURL != "" && !strings.HasPrefix(f.publicURL, "http://") && !strings.HasPrefix(f.publicURL, "https://") {
+		return config.Usagef("--public-url / CHARGESTAR_PUBLIC_URL must be an http:// or https:// URL, got %q", f.publicURL)
+	}
+	if f.startTimeout < 10*time.Second {
+		return config.Usagef("--start-timeout / CHARGESTAR_START_TIMEOUT must be at least 10s")
+	}
+	if f.offlineDeadline < time.Minute {
+		return config.Usagef("--offline-stop-deadline / CHARGESTAR_OFFLINE_STOP_DEADLINE must be at least 1m")
 	}
 	if f.logRetention < 0 {
 		return config.Usagef("--message-log-retention / CHARGESTAR_MESSAGE_LOG_RETENTION must not be negative")
@@ -101,6 +128,9 @@ func (f *serverFlags) serverConfig(log *slog.Logger) server.Config {
 		HeartbeatInterval: f.heartbeatInterval, PingInterval: f.pingInterval, CallTimeout: f.callTimeout,
 		MaxMessageSize: f.maxMessageSize, LogMeterValues: f.logMeterValues, Logger: log,
 		DebugAddr: f.debugAddr, MessageLogRetention: f.logRetention,
+		PublicURL: f.publicURL, StripeSecretKey: f.stripeKey, StripeAPIURL: f.stripeAPIURL,
+		StripeWebhookSecrets: splitList(f.stripeWebhook),
+		Billing:              sessionbilling.Config{StartTimeout: f.startTimeout, OfflineStopDeadline: f.offlineDeadline},
 	}
 }
 
@@ -128,7 +158,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseOrHelp(fs, args, stdout, "Usage: chargestar migrate [flags]\n\nApplies pending database migrations and exits."); err != nil {
 		return err
 	}
-	f := serverFlags{db: *db, payments: "sandbox", heartbeatInterval: time.Minute, pingInterval: time.Minute, callTimeout: time.Minute, maxMessageSize: 1 << 20, logLevel: "info", logFormat: "text"}
+	f := serverFlags{db: *db, payments: "sandbox", startTimeout: time.Minute, offlineDeadline: time.Hour, heartbeatInterval: time.Minute, pingInterval: time.Minute, callTimeout: time.Minute, maxMessageSize: 1 << 20, logLevel: "info", logFormat: "text"}
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -156,4 +186,15 @@ func parseOrHelp(fs *flag.FlagSet, args []string, stdout io.Writer, synopsis str
 		config.Usage(stdout, fs, synopsis)
 	}
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

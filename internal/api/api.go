@@ -85,6 +85,9 @@ type CSMS interface {
 type Deps struct {
 	Store Store
 	CSMS  CSMS
+	// Billing is session billing (tariff quotes, payments, receipts); nil
+	// in tests that do not need it.
+	Billing Billing
 	// AdminToken is CHARGESTAR_ADMIN_TOKEN: a bearer token with exactly this
 	// value is a platform administrator. "" disables it.
 	AdminToken string
@@ -252,3 +255,7 @@ func (h *handler) unmatched(w http.ResponseWriter, r *http.Request) {
 	writeError(w, errorf(http.StatusNotFound, codeRouteNotFound,
 		"no API route %s %s; the routes are listed in %sopenapi.json", r.Method, r.URL.Path, Prefix))
 }
+
+// Billing is what the API needs of session billing
+// (*sessionbilling.Service).
+type Billing interface{}

@@ -73,7 +73,8 @@ const (
 //	"chargestar": {
 //	  "tax": {"name": "GST", "rate": 0.1, "included": true, "rounding": "half_up"},
 //	  "parking_grace_seconds": 900,
-//	  "hold_amount": 5000
+//	  "hold_amount": 5000,
+//	  "charge_zero_energy": false
 //	}
 type Tariff struct {
 	CountryCode string
@@ -114,6 +115,11 @@ type Tariff struct {
 	// the driver sets no budget, in minor units, tax included. Zero means
 	// the tariff has none (see HoldFor).
 	HoldAmount int64
+	// ChargeZeroEnergy: a session that delivered no energy (the car was
+	// full, the cable faulty) still pays what the tariff prices without
+	// energy (its FLAT session fee, parking). By default such a session is
+	// free and its hold released: a driver who got nothing pays nothing.
+	ChargeZeroEnergy bool
 }
 
 // Element is an OCPI TariffElement: price components that apply while its
@@ -265,6 +271,7 @@ type extensionsWire struct {
 	Tax                 *Tax  `json:"tax,omitempty"`
 	ParkingGraceSeconds int64 `json:"parking_grace_seconds,omitempty"`
 	HoldAmount          int64 `json:"hold_amount,omitempty"`
+	ChargeZeroEnergy    bool  `json:"charge_zero_energy,omitempty"`
 }
 
 // UnmarshalJSON reads an OCPI Tariff object. Fields the model does not know
@@ -299,6 +306,7 @@ func (t *Tariff) UnmarshalJSON(b []byte) error {
 		}
 		out.ParkingGrace = time.Duration(e.ParkingGraceSeconds) * time.Second
 		out.HoldAmount = e.HoldAmount
+		out.ChargeZeroEnergy = e.ChargeZeroEnergy
 	}
 	*t = out
 	return nil
@@ -325,11 +333,12 @@ func (t Tariff) MarshalJSON() ([]byte, error) {
 	if !t.LastUpdated.IsZero() {
 		w.LastUpdated = t.LastUpdated.UTC().Format(time.RFC3339Nano)
 	}
-	if t.Tax != nil || t.ParkingGrace != 0 || t.HoldAmount != 0 {
+	if t.Tax != nil || t.ParkingGrace != 0 || t.HoldAmount != 0 || t.ChargeZeroEnergy {
 		w.ChargeStar = &extensionsWire{
 			Tax:                 t.Tax,
 			ParkingGraceSeconds: int64(t.ParkingGrace / time.Second),
 			HoldAmount:          t.HoldAmount,
+			ChargeZeroEnergy:    t.ChargeZeroEnergy,
 		}
 	}
 	return json.Marshal(w)

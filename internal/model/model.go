@@ -12,7 +12,24 @@ type Operator struct {
 	Currency  string // ISO 4217, e.g. "AUD"
 	Country   string // ISO 3166-1 alpha-2, e.g. "AU"
 	CreatedAt time.Time
+
+	// The seller on receipts and tax invoices.
+	LegalName string
+	TaxID     string // Australian Business Number for AU operators
+	Address   string
+	// SettlementMode says whose merchant account collects drivers'
+	// payments: SettlementPlatform (the platform collects and pays the
+	// operator out) or SettlementDirect (the operator's own account,
+	// MerchantAccount, with the platform's fee taken at capture).
+	SettlementMode  string
+	MerchantAccount string
 }
+
+// Settlement modes of an operator.
+const (
+	SettlementPlatform = "platform"
+	SettlementDirect   = "direct"
+)
 
 // APIToken is a bearer token for the REST API. Only the SHA-256 hash of the
 // token is stored. OperatorID is "" for a platform-administrator token.

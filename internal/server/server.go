@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,17 +26,35 @@ import (
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/csms/ocpp16"
 	"github.com/chargestar/chargestar/internal/csms/ocpp2"
+	"github.com/chargestar/chargestar/internal/driverapp"
 	"github.com/chargestar/chargestar/internal/gateway"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
+	"github.com/chargestar/chargestar/internal/payments"
+	"github.com/chargestar/chargestar/internal/payments/sandbox"
+	stripeprovider "github.com/chargestar/chargestar/internal/payments/stripe"
+	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
 	"github.com/chargestar/chargestar/internal/version"
 )
 
 // Config is everything `chargestar serve` can be told.
 type Config struct {
-	Addr                string        // listen address, e.g. ":8080"
-	DB                  string        // "sqlite:PATH" or a postgres:// URL
-	Payments            string        // payment provider: "sandbox"
+	Addr     string // listen address, e.g. ":8080"
+	DB       string // "sqlite:PATH" or a postgres:// URL
+	Payments string // payment provider: "sandbox" or "stripe"
+	// PublicURL is the server's URL as drivers' browsers reach it
+	// ("https://charge.example"); "" is the listener's own address.
+	PublicURL string
+	// StripeSecretKey and StripeWebhookSecrets configure --payments stripe;
+	// StripeAPIURL points at stripe-mock in tests.
+	StripeSecretKey      string
+	StripeWebhookSecrets []string
+	StripeAPIURL         string
+	// SandboxWebhookSecret keys the sandbox's webhook signatures ("": a
+	// random secret per process, enough for its in-process delivery).
+	SandboxWebhookSecret string
+	// Billing tunes session billing (deadlines, margins).
+	Billing             sessionbilling.Config
 	AdminToken          string        // CHARGESTAR_ADMIN_TOKEN
 	HeartbeatInterval   time.Duration // told to stations at boot
 	PingInterval        time.Duration // WebSocket ping after this much silence
@@ -60,6 +80,8 @@ type Server struct {
 	Store   *store.Store
 	CSMS    *csms.Service
 	Gateway *gateway.Gateway
+	Billing *sessionbilling.Service
+	sandbox *sandbox.Provider
 	http    *http.Server
 	ln      net.Listener
 }
@@ -91,23 +113,54 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
+	ln := cfg.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		}
+	}
+	s := &Server{cfg: cfg, log: log, Store: st, ln: ln}
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = s.BaseURL()
+	}
+	provider, err := s.openProvider(publicURL)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	bcfg := cfg.Billing
+	bcfg.BaseURL = publicURL
+	s.Billing = sessionbilling.New(st, provider, &csms.TokenAuthorizer{Store: st}, bcfg, log)
+	// Billing's seams first, so that tests' options can replace them.
+	opts := append([]csms.Option{csms.WithAuthorizer(s.Billing), csms.WithCostProvider(s.Billing), csms.WithSessionObserver(s.Billing)},
+		cfg.CSMSOptions...)
 	svc := csms.New(st, csms.Config{
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		CommandTimeout:    cfg.CallTimeout,
 		LogMeterValues:    cfg.LogMeterValues,
 		StaleSessionGrace: cfg.StaleSessionGrace,
-	}, log, metrics, cfg.CSMSOptions...)
+	}, log, metrics, opts...)
+	s.Billing.SetStations(svc)
 	gw := gateway.New(svc, st, gateway.Config{
 		Protocols:      Protocols(),
 		MaxMessageSize: cfg.MaxMessageSize,
 		PingInterval:   cfg.PingInterval,
 		CallTimeout:    cfg.CallTimeout,
 	}, log)
+	s.CSMS, s.Gateway = svc, gw
 
-	s := &Server{cfg: cfg, log: log, Store: st, CSMS: svc, Gateway: gw}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ocpp/{stationId}", gw)
-	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, AdminToken: cfg.AdminToken, Logger: log}))
+	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, Billing: s.Billing, AdminToken: cfg.AdminToken, Logger: log}))
+	mux.Handle("POST /webhooks/{provider}", http.HandlerFunc(s.webhook))
+	if s.sandbox != nil {
+		mux.Handle("/pay/sandbox/", s.sandbox.Handler())
+	}
+	mux.Handle("/app/", driverapp.New(driverapp.Deps{Store: st, Billing: s.Billing, Logger: log}))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /{$}", s.index)
@@ -116,14 +169,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	s.ln = cfg.Listener
-	if s.ln == nil {
-		s.ln, err = net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-		}
 	}
 	return s, nil
 }
@@ -169,6 +214,18 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	var jobs sync.WaitGroup
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobs.Add(1)
+	go func() {
+		defer jobs.Done()
+		s.Billing.Run(jobsCtx)
+	}()
+	if s.sandbox != nil {
+		jobs.Add(1)
+		go func() {
+			defer jobs.Done()
+			s.sandbox.Run(jobsCtx)
+		}()
+	}
 	if s.cfg.MessageLogRetention > 0 {
 		jobs.Add(1)
 		go func() {
@@ -258,4 +315,61 @@ func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
 			"metrics": "/metrics",
 		},
 	})
+}
+
+// openProvider builds the configured payment provider. The sandbox delivers
+// its webhooks in-process, straight to billing (through the same
+// verification as a delivery over HTTP).
+func (s *Server) openProvider(publicURL string) (payments.Provider, error) {
+	switch s.cfg.Payments {
+	case "", "sandbox":
+		sb, err := sandbox.New(s.Store, sandbox.Options{
+			BaseURL:       publicURL + "/pay/sandbox",
+			WebhookSecret: s.cfg.SandboxWebhookSecret,
+			WebhookFunc: func(ctx context.Context, payload []byte, header http.Header) error {
+				return s.Billing.HandleWebhook(ctx, payload, header)
+			},
+			Logger: s.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("payments: %w", err)
+		}
+		s.sandbox = sb
+		return sb, nil
+	case "stripe":
+		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: s.cfg.StripeSecretKey, WebhookSecrets: s.cfg.StripeWebhookSecrets, APIURL: s.cfg.StripeAPIURL})
+		if err != nil {
+			return nil, fmt.Errorf("payments: %w", err)
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("payments: unknown provider %q", s.cfg.Payments)
+}
+
+// maxWebhookBody bounds a webhook delivery (Stripe's events are a few KiB).
+const maxWebhookBody = 1 << 20
+
+// webhook receives the payment provider's webhooks: verified, applied once
+// (redeliveries are recognised by event id), answered 2xx so the provider
+// stops retrying, or 5xx so it retries later.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("provider") != s.Billing.Provider().Name() {
+		http.Error(w, "unknown payment provider", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		http.Error(w, "body too large or unreadable", http.StatusBadRequest)
+		return
+	}
+	err = s.Billing.HandleWebhook(r.Context(), body, r.Header)
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, payments.ErrInvalidSignature):
+		http.Error(w, "invalid signature", http.StatusBadRequest)
+	default:
+		s.log.Warn("webhook not applied; the provider will retry", "err", err)
+		http.Error(w, "not applied, retry later", http.StatusInternalServerError)
+	}
 }

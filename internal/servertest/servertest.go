@@ -24,6 +24,7 @@ import (
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/server"
+	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/testutil"
 )
 
@@ -41,6 +42,7 @@ type Options struct {
 	Logger            *slog.Logger
 	DB                string // explicit database; overrides Postgres
 	CSMSOptions       []csms.Option
+	Billing           sessionbilling.Config
 }
 
 // Server is a running test server.
@@ -52,6 +54,10 @@ type Server struct {
 	done     chan error
 	stopOnce sync.Once
 }
+
+// SandboxWebhookSecret keys the test servers' sandbox webhooks, so tests
+// can sign deliveries of their own.
+const SandboxWebhookSecret = "whsec_test_sandbox"
 
 // Start starts a server for the test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
@@ -80,6 +86,7 @@ func Start(t testing.TB, opts Options) *Server {
 		HeartbeatInterval: opts.HeartbeatInterval, CallTimeout: opts.CallTimeout,
 		PingInterval: opts.PingInterval, MaxMessageSize: opts.MaxMessageSize, ShutdownTimeout: 10 * time.Second,
 		StaleSessionGrace: opts.StaleSessionGrace, CSMSOptions: opts.CSMSOptions,
+		Billing: opts.Billing, SandboxWebhookSecret: SandboxWebhookSecret,
 	}
 	if cfg.HeartbeatInterval == 0 {
 		cfg.HeartbeatInterval = 300 * time.Second

@@ -14,11 +14,12 @@ import (
 // the committer like every other write so that the store has one writer and
 // one shutdown path.
 
-const operatorCols = `id, name, currency, country, created_at`
+const operatorCols = `id, name, currency, country, created_at, legal_name, tax_id, address, settlement_mode, merchant_account`
 
 func scanOperator(sc interface{ Scan(...any) error }) (model.Operator, error) {
 	var o model.Operator
-	err := sc.Scan(&o.ID, &o.Name, &o.Currency, &o.Country, tsCol(&o.CreatedAt))
+	err := sc.Scan(&o.ID, &o.Name, &o.Currency, &o.Country, tsCol(&o.CreatedAt), &o.LegalName, &o.TaxID, &o.Address,
+		&o.SettlementMode, &o.MerchantAccount)
 	return o, err
 }
 
@@ -35,9 +36,12 @@ func (s *Store) CreateOperator(ctx context.Context, o model.Operator) (model.Ope
 		o.CreatedAt = time.Now()
 	}
 	o.CreatedAt = normTime(o.CreatedAt)
+	if o.SettlementMode == "" {
+		o.SettlementMode = model.SettlementPlatform
+	}
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
-		res, err := w.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			o.ID, o.Name, o.Currency, o.Country, s.d.ts(o.CreatedAt))
+		res, err := w.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+			o.ID, o.Name, o.Currency, o.Country, s.d.ts(o.CreatedAt), o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount)
 		if err != nil {
 			return err
 		}
@@ -47,6 +51,28 @@ func (s *Store) CreateOperator(ctx context.Context, o model.Operator) (model.Ope
 		return model.Operator{}, wrap("create operator", err)
 	}
 	return o, nil
+}
+
+// UpdateOperator writes o's name, seller details and settlement
+// arrangement (currency and country are fixed at creation: money already
+// booked is in that currency). ErrNotFound for an unknown operator.
+func (s *Store) UpdateOperator(ctx context.Context, o model.Operator) (model.Operator, error) {
+	if o.SettlementMode == "" {
+		o.SettlementMode = model.SettlementPlatform
+	}
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		res, err := w.exec(ctx, `UPDATE operators SET name = $2, legal_name = $3, tax_id = $4, address = $5,
+			settlement_mode = $6, merchant_account = $7 WHERE id = $1`,
+			o.ID, o.Name, o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount)
+		if err != nil {
+			return err
+		}
+		return rejectIfNone(res, ErrNotFound)
+	})
+	if err != nil {
+		return model.Operator{}, wrap("update operator", err)
+	}
+	return s.GetOperator(ctx, o.ID)
 }
 
 // GetOperator returns the operator id.
