@@ -3,9 +3,9 @@ package sessionbilling
 import (
 	"context"
 	"encoding/json"
-	"hash/fnv"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
