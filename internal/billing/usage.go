@@ -202,6 +202,13 @@ func (u Usage) intervals() []interval {
 			iv.charging = true
 		}
 		out = append(out, iv)
+	} else if pending > 0 {
+		// Energy, but no time at all (a station that stamps its start and
+		// stop alike): the energy is still delivered, and billed, in an
+		// instant.
+		iv := interval{from: cur, to: cur, energyWh: pending}
+		iv.setCharging(state)
+		out = append(out, iv)
 	}
 	return out
 }

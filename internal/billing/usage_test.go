@@ -155,3 +155,22 @@ func TestDuplicateSampleKeepsState(t *testing.T) {
 		t.Errorf("quantities %+v", c.Quantities)
 	}
 }
+
+// TestZeroDurationSessionPaysItsEnergy: a station that stamps its start and
+// stop with the same instant still delivered its energy: no free charge.
+func TestZeroDurationSessionPaysItsEnergy(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	tr, err := ParseTariff([]byte(`{"country_code":"AU","party_id":"CST","id":"T","currency":"AUD","type":"AD_HOC_PAYMENT",
+		"elements":[{"price_components":[{"type":"ENERGY","price":0.50,"step_size":1}]}],"last_updated":"2026-01-01T00:00:00Z",
+		"chargestar":{"tax":{"name":"GST","rate":0.1,"included":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Price(tr, time.UTC, Usage{Start: at, Stop: at, Samples: []Sample{{At: at, EnergyWh: 0}, {At: at, EnergyWh: 10000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Quantities.EnergyWh != 10000 || c.Total != 500 {
+		t.Fatalf("zero-duration session: %d Wh, total %d; want 10000 Wh, 500", c.Quantities.EnergyWh, c.Total)
+	}
+}

@@ -35,6 +35,13 @@ const jobParallelism = 16
 // the outbox, and the sweep of deadlines (which also recovers anything a
 // crash interrupted).
 func (s *Service) Run(ctx context.Context) {
+	// Jobs claimed by the previous process (killed, or stopped mid-call)
+	// are due again now, not when their leases end.
+	if n, err := s.store.ReleasePaymentJobs(ctx, s.now()); err != nil {
+		s.log.Error("releasing the payment jobs of the previous run", "err", err)
+	} else if n > 0 {
+		s.log.Info("payment jobs resumed from the previous run", "jobs", n)
+	}
 	s.loadLive(ctx)
 	var wg sync.WaitGroup
 	wg.Add(3 + len(s.notes))
@@ -374,7 +381,11 @@ func (s *Service) runJob(ctx context.Context, j store.PaymentJob) {
 		return
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the job stays due
+		// Shutting down: give the job back, due at once for the next run.
+		if ferr := s.store.FinishPaymentJob(context.WithoutCancel(ctx), j.ID, "interrupted by shutdown", s.now()); ferr != nil {
+			s.log.Warn("giving back a payment job", "job_id", j.ID, "err", ferr)
+		}
+		return
 	}
 	delay := time.Duration(1<<min(j.Attempts, 9)) * time.Second // 1 s … ~8.5 min
 	var r errRetry
@@ -429,11 +440,11 @@ func (s *Service) doJob(ctx context.Context, j store.PaymentJob) error {
 func (s *Service) remoteStart(ctx context.Context, p store.SessionPayment, done func() error) error {
 	st := s.stationsOrNil()
 	if st == nil || !st.Connected(p.StationID) {
-		return errRetry{after: 5 * time.Second, why: "station offline"}
+		return errRetry{after: 2 * time.Second, why: "station offline"}
 	}
 	action, res, err := st.SendNeutral(ctx, p.StationID, csms.NeutralCommand{Name: csms.CmdStart, ConnectorID: p.ConnectorID, IDToken: p.IDToken})
 	if errors.Is(err, csms.ErrNotConnected) {
-		return errRetry{after: 5 * time.Second, why: "station offline"}
+		return errRetry{after: 2 * time.Second, why: "station offline"}
 	}
 	if err != nil {
 		return err

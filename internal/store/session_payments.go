@@ -410,6 +410,24 @@ func (s *Store) ClaimPaymentJob(ctx context.Context, id int64, now, leaseUntil t
 	return claimed, wrap("claim payment job", err)
 }
 
+// ReleasePaymentJobs makes every unfinished job due at now: at startup,
+// the leases of a process that died (or stopped) mid-job are given up, and
+// jobs waiting out a retry delay get one try at once. With one instance
+// per database no live worker holds a lease then; a cluster needs lease
+// owners first.
+func (s *Store) ReleasePaymentJobs(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		res, err := w.exec(ctx, `UPDATE payment_jobs SET due_at = $1 WHERE done_at IS NULL AND due_at > $1`, s.d.ts(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, wrap("release payment jobs", err)
+}
+
 // FinishPaymentJob marks a job done (retryAt zero) or records a failed
 // attempt and when to try again.
 func (s *Store) FinishPaymentJob(ctx context.Context, id int64, lastErr string, retryAt time.Time) error {
