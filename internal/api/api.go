@@ -1,7 +1,9 @@
 // Package api is Charge Star's REST API under /api/v1/: operators and their
 // API tokens, sites, stations (with their message log, status history and
-// remote commands), id tokens and sessions, described by the OpenAPI 3.1
-// document it serves at /api/v1/openapi.json.
+// remote commands), id tokens and sessions; and billing: tariffs and where
+// they apply, session payments and their receipts (HTML and PDF), and the
+// platform's NextCharge driver accounts. It is described by the OpenAPI
+// 3.1 document it serves at /api/v1/openapi.json.
 //
 // It is written on the standard library: routes are registered on an
 // http.ServeMux from one route table (routes.go), and the same table, with
@@ -28,8 +30,13 @@ import (
 	"time"
 	_ "time/tzdata" // site timezones are validated with time.LoadLocation, also on hosts without zoneinfo
 
+	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/csms"
+	"github.com/chargestar/chargestar/internal/ledger"
 	"github.com/chargestar/chargestar/internal/model"
+	"github.com/chargestar/chargestar/internal/payments"
+	"github.com/chargestar/chargestar/internal/receipt"
+	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
 )
 
@@ -42,6 +49,7 @@ type Store interface {
 	CreateOperator(ctx context.Context, o model.Operator) (model.Operator, error)
 	GetOperator(ctx context.Context, id string) (model.Operator, error)
 	ListOperators(ctx context.Context) ([]model.Operator, error)
+	UpdateOperator(ctx context.Context, o model.Operator) (model.Operator, error)
 
 	CreateAPIToken(ctx context.Context, t model.APIToken) (model.APIToken, error)
 	GetAPITokenByHash(ctx context.Context, hash []byte) (model.APIToken, error)
@@ -70,6 +78,25 @@ type Store interface {
 	GetSession(ctx context.Context, operatorID, id string) (model.Session, error)
 	ListSessions(ctx context.Context, f store.SessionFilter) ([]model.Session, error)
 	ListMeterValues(ctx context.Context, sessionID string, limit int) ([]model.MeterValue, error)
+
+	SaveTariff(ctx context.Context, t store.Tariff) (store.Tariff, error)
+	GetTariff(ctx context.Context, operatorID, id string) (store.Tariff, error)
+	ListTariffs(ctx context.Context, operatorID string) ([]store.Tariff, error)
+	DeleteTariff(ctx context.Context, operatorID, id string) error
+	AssignTariff(ctx context.Context, a store.TariffAssignment) (store.TariffAssignment, error)
+	UnassignTariff(ctx context.Context, operatorID, scope, scopeID string) error
+	ListTariffAssignments(ctx context.Context, operatorID string) ([]store.TariffAssignment, error)
+	EffectiveTariff(ctx context.Context, stationID string) (store.Tariff, string, error)
+
+	GetSessionPayment(ctx context.Context, id string) (store.SessionPayment, error)
+	FindSessionPayment(ctx context.Context, f store.SessionPaymentFind) (store.SessionPayment, error)
+	ListSessionPayments(ctx context.Context, f store.SessionPaymentFilter) ([]store.SessionPayment, error)
+
+	SaveDriverAccount(ctx context.Context, a store.DriverAccount) (store.DriverAccount, error)
+	GetDriverAccount(ctx context.Context, id string) (store.DriverAccount, error)
+	ListDriverAccounts(ctx context.Context) ([]store.DriverAccount, error)
+	SaveDriverCard(ctx context.Context, c store.DriverCard) (store.DriverCard, error)
+	ListDriverCards(ctx context.Context, accountID string) ([]store.DriverCard, error)
 }
 
 // CSMS is what the API needs from the central system core (implemented by
@@ -100,6 +127,7 @@ type Deps struct {
 type handler struct {
 	store     Store
 	csms      CSMS
+	billing   Billing // nil: the billing routes answer 503
 	adminHash [sha256.Size]byte
 	hasAdmin  bool
 	log       *slog.Logger
@@ -113,7 +141,7 @@ type handler struct {
 func New(d Deps) http.Handler { return newHandler(d) }
 
 func newHandler(d Deps) *handler {
-	h := &handler{store: d.Store, csms: d.CSMS, log: d.Logger, now: d.Now}
+	h := &handler{store: d.Store, csms: d.CSMS, billing: d.Billing, log: d.Logger, now: d.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -258,4 +286,26 @@ func (h *handler) unmatched(w http.ResponseWriter, r *http.Request) {
 
 // Billing is what the API needs of session billing
 // (*sessionbilling.Service).
-type Billing interface{}
+type Billing interface {
+	// Quote prices a session at a station's connector for a budget.
+	Quote(ctx context.Context, stationID string, connectorID int, budget billing.Budget) (sessionbilling.Quote, error)
+	// Stop stops a session's charging, or cancels a session that has not
+	// started.
+	Stop(ctx context.Context, paymentID string) (store.SessionPayment, error)
+	// Receipt builds a settled session's receipt.
+	Receipt(ctx context.Context, p store.SessionPayment) (receipt.Receipt, error)
+	WalletBalance(ctx context.Context, acct store.DriverAccount) (ledger.Balance, error)
+	StartTopUp(ctx context.Context, accountID string, amount int64, successURL, cancelURL string) (sessionbilling.Checkout, error)
+	StartCardSetup(ctx context.Context, accountID, successURL, cancelURL string) (payments.Checkout, error)
+}
+
+var _ Billing = (*sessionbilling.Service)(nil)
+
+// billingService returns the billing service, or the 503 when the server
+// runs without one.
+func (h *handler) billingService() (Billing, error) {
+	if h.billing == nil {
+		return nil, errorf(http.StatusServiceUnavailable, codeBillingUnavailable, "session billing is not available on this server")
+	}
+	return h.billing, nil
+}

@@ -20,11 +20,15 @@ import (
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/ocpp"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
+	"github.com/chargestar/chargestar/internal/payments/sandbox"
+	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
 )
 
 // The test harness: a real store on a temporary SQLite database, a real
-// CSMS service with fake station links, and the API handler. Every answer
+// CSMS service with fake station links, a real session billing service on
+// the offline sandbox payment provider (its worker not running), and the
+// API handler. Every answer
 // that goes through env.do is checked against the OpenAPI document the
 // handler serves (status documented, body valid against the schema, times
 // in UTC), so the document and the behaviour cannot drift apart.
@@ -36,11 +40,15 @@ type env struct {
 	ctx   context.Context
 	st    *store.Store
 	svc   *csms.Service
+	bill  *sessionbilling.Service
 	h     *handler
 	doc   *docChecker
 	logs  *syncBuffer
 	admin string
 	a, b  *tenant
+	// account is a NextCharge wallet account (AUD) with one card.
+	account DriverAccount
+	card    string
 }
 
 // tenant is one operator with a token and one of each resource.
@@ -55,6 +63,10 @@ type tenant struct {
 	session Session // completed
 	active  Session
 	fake    *fakeStation
+	// Billing: a tariff assigned at operator scope, and the completed
+	// session's settled (captured) payment with its receipt.
+	tariff  Tariff
+	payment store.SessionPayment
 }
 
 type envOption func(*envConfig)
@@ -62,6 +74,7 @@ type envOption func(*envConfig)
 type envConfig struct {
 	commandTimeout time.Duration
 	wrapStore      func(Store) Store
+	noBilling      bool
 }
 
 func withCommandTimeout(d time.Duration) envOption {
@@ -69,6 +82,9 @@ func withCommandTimeout(d time.Duration) envOption {
 }
 
 func withStore(wrap func(Store) Store) envOption { return func(c *envConfig) { c.wrapStore = wrap } }
+
+// withoutBilling builds the handler without a billing service.
+func withoutBilling() envOption { return func(c *envConfig) { c.noBilling = true } }
 
 // newEnv builds the harness with two operators, A and B, each with a site,
 // a connected station, an idle station, an id token, a completed and an
@@ -91,12 +107,24 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if cfg.wrapStore != nil {
 		s = cfg.wrapStore(st)
 	}
-	h := newHandler(Deps{Store: s, CSMS: svc, AdminToken: adminToken,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	e := &env{t: t, ctx: ctx, st: st, svc: svc, h: h, logs: logs, admin: adminToken}
+	provider, err := sandbox.New(st, sandbox.Options{BaseURL: "http://cs.test/pay/sandbox", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("sandbox.New: %v", err)
+	}
+	bill := sessionbilling.New(st, provider, nil, sessionbilling.Config{BaseURL: "http://cs.test"}, slog.New(slog.DiscardHandler))
+	deps := Deps{Store: s, CSMS: svc, AdminToken: adminToken,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if !cfg.noBilling {
+		deps.Billing = bill
+	}
+	h := newHandler(deps)
+	e := &env{t: t, ctx: ctx, st: st, svc: svc, bill: bill, h: h, logs: logs, admin: adminToken}
 	e.doc = newDocChecker(t, h.openapi)
 	e.a = e.newTenant("Alpha Parking", "A")
 	e.b = e.newTenant("Beta Charging", "B")
+	e.decode(e.mustDo("POST", "/api/v1/driver-accounts", e.admin, map[string]any{"email": "driver@example.com", "currency": "AUD"}, 201), &e.account)
+	e.card = "NC-CARD-1"
+	e.mustDo("POST", "/api/v1/driver-accounts/"+e.account.ID+"/cards", e.admin, map[string]any{"id_token": e.card}, 201)
 	return e
 }
 
@@ -123,6 +151,10 @@ func (e *env) newTenant(name, tag string) *tenant {
 	e.decode(e.mustDo("GET", "/api/v1/sessions/"+done.ID, tn.token, nil, 200), &tn.session)
 	act := e.startSession(tn.station, 2, tn.idToken, t0.Add(2*time.Hour), 500)
 	e.decode(e.mustDo("GET", "/api/v1/sessions/"+act.ID, tn.token, nil, 200), &tn.active)
+
+	e.decode(e.mustDo("POST", "/api/v1/tariffs", tn.token, map[string]any{"name": "Standard " + tag, "tariff": json.RawMessage(testTariff)}, 201), &tn.tariff)
+	e.mustDo("PUT", "/api/v1/tariff-assignments", tn.token, map[string]any{"scope": "operator", "tariff_id": tn.tariff.ID}, 200)
+	tn.payment = e.settledPayment(tn, done, t0, t0.Add(time.Hour), 1000, 8000)
 	return tn
 }
 
@@ -440,5 +472,6 @@ func idTokenWithEverything() model.IDToken {
 }
 
 func operatorWithEverything() model.Operator {
-	return model.Operator{ID: "op_x", Name: "N", Currency: "EUR", Country: "DE", CreatedAt: tFull}
+	return model.Operator{ID: "op_x", Name: "N", Currency: "EUR", Country: "DE", CreatedAt: tFull,
+		LegalName: "N GmbH", TaxID: "DE123456789", Address: "1 Hauptstraße, Berlin", SettlementMode: model.SettlementDirect, MerchantAccount: "acct_1"}
 }

@@ -21,6 +21,7 @@ type docChecker struct {
 	doc       map[string]any
 	mux       *http.ServeMux // "METHOD pattern" of every documented operation
 	ops       map[string]map[int]*jsonschema.Schema
+	media     map[string]map[int][]string // non-JSON answers: their media types
 	errSchema *jsonschema.Schema
 	comps     map[string]*jsonschema.Schema
 }
@@ -49,7 +50,8 @@ func muxPattern(path string) string {
 
 func newDocChecker(t *testing.T, raw []byte) *docChecker {
 	t.Helper()
-	d := &docChecker{mux: http.NewServeMux(), ops: map[string]map[int]*jsonschema.Schema{}, comps: map[string]*jsonschema.Schema{}}
+	d := &docChecker{mux: http.NewServeMux(), ops: map[string]map[int]*jsonschema.Schema{}, media: map[string]map[int][]string{},
+		comps: map[string]*jsonschema.Schema{}}
 	if err := json.Unmarshal(raw, &d.doc); err != nil {
 		t.Fatalf("the OpenAPI document is not JSON: %v", err)
 	}
@@ -69,6 +71,7 @@ func newDocChecker(t *testing.T, raw []byte) *docChecker {
 			key := strings.ToUpper(method) + " " + muxPattern(path)
 			d.mux.HandleFunc(key, func(http.ResponseWriter, *http.Request) {})
 			d.ops[key] = map[int]*jsonschema.Schema{}
+			d.media[key] = map[int][]string{}
 			for status, rv := range o.(map[string]any)["responses"].(map[string]any) {
 				if status == "default" {
 					continue
@@ -79,8 +82,17 @@ func newDocChecker(t *testing.T, raw []byte) *docChecker {
 				}
 				ref := respRef{op: key, status: code}
 				if content, ok := rv.(map[string]any)["content"].(map[string]any); ok {
-					ref.def = fmt.Sprintf("resp%d", len(refs))
-					defs[ref.def] = content["application/json"].(map[string]any)["schema"]
+					if js, ok := content["application/json"].(map[string]any); ok {
+						ref.def = fmt.Sprintf("resp%d", len(refs))
+						defs[ref.def] = js["schema"]
+					} else {
+						for mt := range content {
+							d.media[key][code] = append(d.media[key][code], mt)
+						}
+						if len(content) == 0 {
+							t.Fatalf("%s %d: content without a media type", key, code)
+						}
+					}
 				}
 				refs = append(refs, ref)
 			}
@@ -130,6 +142,20 @@ func (d *docChecker) check(t *testing.T, req *http.Request, r *resp) {
 			t.Errorf("%s %s is no documented operation but answered %d", req.Method, req.URL.Path, r.status)
 		}
 		d.validate(t, "Error", d.errSchema, r)
+		return
+	}
+	if media, ok := d.media[pattern][r.status]; ok {
+		ct, _, _ := strings.Cut(r.header.Get("Content-Type"), ";")
+		found := false
+		for _, m := range media {
+			found = found || strings.TrimSpace(ct) == m
+		}
+		if !found {
+			t.Errorf("%s answered %d with Content-Type %q; the document says %v", pattern, r.status, r.header.Get("Content-Type"), media)
+		}
+		if len(r.body) == 0 {
+			t.Errorf("%s answered %d without a body", pattern, r.status)
+		}
 		return
 	}
 	statuses := d.ops[pattern]

@@ -33,6 +33,18 @@ const (
 	codeStationError     = "station_error"         // 502: the station answered CALLERROR
 	codeStationTimeout   = "station_timeout"       // 504
 	codeAmbiguousIDToken = "ambiguous_id_token"    // 400: an administrator named an id token several operators have
+
+	// Billing.
+	codeInvalidTariff      = "invalid_tariff"         // 400: the tariff object is not a valid OCPI tariff, or not in the operator's currency
+	codeInvalidBudget      = "invalid_budget"         // 400: the budget cannot price a session under the tariff
+	codeInvalidABN         = "invalid_abn"            // 400: an Australian operator's tax_id is not a valid ABN
+	codeNoTariff           = "no_tariff"              // 404: no tariff applies to the station
+	codeNoReceipt          = "no_receipt"             // 404: the payment or session has no receipt (yet)
+	codeTariffAssigned     = "tariff_assigned"        // 409: a tariff still assigned cannot be deleted
+	codeNotASession        = "not_a_session"          // 409: a top-up has no session to stop
+	codeAccountIneligible  = "account_not_eligible"   // 409: the driver account cannot do that (closed, or not wallet-funded for a top-up)
+	codePaymentProvider    = "payment_provider_error" // 502: the payment provider refused or failed
+	codeBillingUnavailable = "billing_unavailable"    // 503: the server runs without session billing
 )
 
 // Error is the body of every non-2xx answer.

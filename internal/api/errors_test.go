@@ -42,6 +42,14 @@ func TestEveryBodyRouteRejectsBadJSON(t *testing.T) {
 		"/api/v1/stations/{stationId}/commands/{action}": "/api/v1/stations/" + e.a.station + "/commands/Reset",
 		"/api/v1/id-tokens":                              "/api/v1/id-tokens",
 		"/api/v1/id-tokens/{idToken}":                    "/api/v1/id-tokens/" + e.a.idToken + "?operator_id=" + e.a.op.ID,
+		"/api/v1/operators/{operatorId}":                 "/api/v1/operators/" + e.a.op.ID,
+		"/api/v1/tariffs":                                "/api/v1/tariffs",
+		"/api/v1/tariffs/{tariffId}":                     "/api/v1/tariffs/" + e.a.tariff.ID,
+		"/api/v1/tariff-assignments":                     "/api/v1/tariff-assignments",
+		"/api/v1/driver-accounts":                        "/api/v1/driver-accounts",
+		"/api/v1/driver-accounts/{accountId}/cards":      "/api/v1/driver-accounts/" + e.account.ID + "/cards",
+		"/api/v1/driver-accounts/{accountId}/top-ups":    "/api/v1/driver-accounts/" + e.account.ID + "/top-ups",
+		"/api/v1/driver-accounts/{accountId}/card-setup": "/api/v1/driver-accounts/" + e.account.ID + "/card-setup",
 	}
 	for path, item := range e.doc.doc["paths"].(map[string]any) {
 		for method, o := range item.(map[string]any) {

@@ -25,31 +25,45 @@ var errorDocs = map[int]string{
 		"invalid_request (a field's value; the message names the field), invalid_parameter (a query parameter), " +
 		"and for commands invalid_payload (the payload fails the action's schema; the message gives the JSON path) " +
 		"and unknown_command; ambiguous_id_token when an administrator names an id token several operators have " +
-		"without operator_id.",
-	http.StatusUnauthorized:          "Missing, unknown or revoked bearer token (unauthorized).",
-	http.StatusForbidden:             "The action needs a platform-administrator token (forbidden).",
-	http.StatusNotFound:              "No such resource, or a resource of another operator: the two answers are identical (not_found).",
-	http.StatusConflict:              "Conflict: station_exists, id_token_exists, or station_not_connected for a command.",
+		"without operator_id; invalid_tariff (the tariff object is not a valid OCPI tariff, or not in the operator's currency), " +
+		"invalid_budget (the budget cannot price a session) and invalid_abn (an AU operator's tax_id is not a valid ABN).",
+	http.StatusUnauthorized: "Missing, unknown or revoked bearer token (unauthorized).",
+	http.StatusForbidden:    "The action needs a platform-administrator token (forbidden).",
+	http.StatusNotFound: "No such resource, or a resource of another operator: the two answers are identical (not_found). " +
+		"no_tariff: no tariff applies to the station; no_receipt: the payment or session has no receipt (not settled yet, or not paid through billing).",
+	http.StatusConflict: "Conflict: station_exists, id_token_exists, station_not_connected for a command, tariff_assigned (delete a tariff still assigned), " +
+		"not_a_session (stop a top-up), account_not_eligible (the driver account cannot do that), conflict (any other).",
 	http.StatusRequestEntityTooLarge: "The body is larger than 1 MiB (body_too_large).",
-	http.StatusBadGateway:            "The station answered with a CALLERROR (station_error); the message has its error code and description.",
-	http.StatusGatewayTimeout:        "The station did not answer in time (station_timeout).",
+	http.StatusBadGateway: "The station answered with a CALLERROR (station_error); the message has its error code and description. " +
+		"For payments: the payment provider refused or failed (payment_provider_error).",
+	http.StatusGatewayTimeout: "The station did not answer in time (station_timeout).",
 }
 
 // typeDocs describes the component schemas.
 var typeDocs = map[string]string{
-	"Error":         "The body of every non-2xx answer.",
-	"Operator":      "A tenant: a charging network operator owning sites, stations and id tokens.",
-	"NewAPIToken":   "A freshly created API token. The token value is shown only in this answer.",
-	"Site":          "A place with stations, in one timezone.",
-	"Station":       "A charging station (OCPP charge point), identified by its OCPP identity.",
-	"Connector":     "One connector (2.x: EVSE) of a station, with its last reported status.",
-	"Message":       "One OCPP frame exchanged with a station.",
-	"StatusEvent":   "One StatusNotification as the station sent it.",
-	"CommandResult": "The station's answer to a remote command.",
-	"IDToken":       "An RFID card or other token the operator authorises directly.",
-	"Session":       "A charging session (OCPP transaction).",
-	"MeterValue":    "One timestamped group of sampled values.",
-	"SampledValue":  "One sampled value as the station sent it (OCPP 1.6 vocabulary; 2.x values are mapped).",
+	"Error":             "The body of every non-2xx answer.",
+	"Operator":          "A tenant: a charging network operator owning sites, stations and id tokens.",
+	"NewAPIToken":       "A freshly created API token. The token value is shown only in this answer.",
+	"Site":              "A place with stations, in one timezone.",
+	"Station":           "A charging station (OCPP charge point), identified by its OCPP identity.",
+	"Connector":         "One connector (2.x: EVSE) of a station, with its last reported status.",
+	"Message":           "One OCPP frame exchanged with a station.",
+	"StatusEvent":       "One StatusNotification as the station sent it.",
+	"CommandResult":     "The station's answer to a remote command.",
+	"IDToken":           "An RFID card or other token the operator authorises directly.",
+	"Session":           "A charging session (OCPP transaction).",
+	"MeterValue":        "One timestamped group of sampled values.",
+	"SampledValue":      "One sampled value as the station sent it (OCPP 1.6 vocabulary; 2.x values are mapped).",
+	"Tariff":            "An operator's price list: an OCPI tariff object with a name and its plain-words description.",
+	"TariffDescription": "A tariff in plain words, as drivers see it; every price tax-inclusive.",
+	"TariffAssignment":  "Which tariff applies to an operator's stations, a site's or one station's.",
+	"StationTariff":     "The tariff in force at a station, and the hold a session there would take.",
+	"Payment":           "The payment of a charging session, or of a NextCharge wallet top-up. Amounts in minor units of currency.",
+	"DriverAccount":     "A NextCharge driver account (platform-wide): RFID cards paying from a prepaid wallet or a saved card.",
+	"Wallet":            "A driver account's prepaid balance, minor units of the account's currency.",
+	"DriverCard":        "An RFID card of a NextCharge driver account.",
+	"TopUp":             "An opened wallet top-up: send the driver to checkout_url.",
+	"CardSetup":         "An opened card-setup page: send the driver to checkout_url.",
 }
 
 const apiDescription = `The REST API of Charge Star, a charging-station management system.
@@ -59,7 +73,7 @@ A token is either the platform-administrator token (CHARGESTAR_ADMIN_TOKEN) or a
 (POST /api/v1/operators/{operatorId}/tokens). An operator token sees only its operator's resources: a resource
 of another operator answers 404 exactly like one that does not exist.
 
-Conventions: JSON in and out; unknown request fields are rejected; money is an integer number of minor units
+Conventions: JSON in and out (receipts, the one exception, are HTML or PDF documents); unknown request fields are rejected; money is an integer number of minor units
 (cents) beside an ISO 4217 currency; times are RFC 3339 in UTC. Lists answer {"items":[…],"next_cursor":"…"}:
 pass next_cursor as the cursor parameter for the next page (it is empty on the last page); limit is 1–500
 (default 100). Every non-2xx answer is {"error":{"code":"snake_case_code","message":"human text"}}.`
@@ -79,6 +93,15 @@ const commandDoc = "The body is the request payload of {action} in the station's
 	"(\"Accepted\" when the answer has none) and response the answer verbatim. A station that is not connected " +
 	"answers 409 station_not_connected; one that does not answer in time 504 station_timeout; one that answers " +
 	"with a CALLERROR 502 station_error."
+
+// mediaDoc is the OpenAPI media type object of a non-JSON answer: text
+// is a string; binary content (a PDF) has no schema (OpenAPI 3.1).
+func mediaDoc(mediaType string) map[string]any {
+	if strings.HasPrefix(mediaType, "text/") {
+		return map[string]any{"schema": map[string]any{"type": "string"}}
+	}
+	return map[string]any{}
+}
 
 // mustRenderOpenAPI builds the OpenAPI 3.1 document of the routes. A route
 // the generator cannot describe is a programming error, caught by tests.
@@ -141,8 +164,20 @@ func renderOpenAPI(routes []route) ([]byte, error) {
 		}
 		responses := map[string]any{}
 		ok := map[string]any{"description": http.StatusText(rt.ok)}
-		if rt.resp != nil {
+		switch {
+		case rt.resp != nil && len(rt.media) > 0:
+			return nil, fmt.Errorf("api: route %s %s: both a JSON and a %v answer", rt.method, rt.pattern, rt.media)
+		case rt.resp != nil:
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.resp))}}
+		case len(rt.media) > 0:
+			content := map[string]any{}
+			for _, m := range rt.media {
+				content[m] = mediaDoc(m)
+			}
+			ok["content"] = content
+			ok["headers"] = map[string]any{"Content-Disposition": map[string]any{
+				"description": "inline, with the document's file name, e.g. inline; filename=\"receipt-7K3M-Q9XD.pdf\".",
+				"schema":      map[string]any{"type": "string"}}}
 		}
 		responses[strconv.Itoa(rt.ok)] = ok
 		for _, code := range rt.errs {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"golang.org/x/text/currency"
@@ -20,6 +21,13 @@ type Operator struct {
 	Currency  string    `json:"currency" pattern:"^[A-Z]{3}$" doc:"ISO 4217 code of the operator's prices." example:"AUD"`
 	Country   string    `json:"country" pattern:"^[A-Z]{2}$" doc:"ISO 3166-1 alpha-2 country code." example:"AU"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// The seller on receipts, and who collects drivers' payments.
+	LegalName       string `json:"legal_name" doc:"Legal entity name printed on receipts; \"\" when unset."`
+	TaxID           string `json:"tax_id" doc:"Tax registration number printed on receipts (for AU operators the ABN, as \"51 824 753 556\"); \"\" when unset."`
+	Address         string `json:"address" doc:"The seller's address printed on receipts; \"\" when unset."`
+	SettlementMode  string `json:"settlement_mode" enum:"platform,direct" doc:"platform: the platform collects drivers' payments and pays the operator out; direct: the operator's own merchant account collects them."`
+	MerchantAccount string `json:"merchant_account" doc:"The operator's merchant account at the payment provider (direct settlement); \"\" when unset."`
 }
 
 // CreateOperatorRequest is the body of POST /api/v1/operators.
@@ -29,8 +37,23 @@ type CreateOperatorRequest struct {
 	Country  string `json:"country" pattern:"^[A-Z]{2}$" doc:"ISO 3166-1 alpha-2 country code (upper case), e.g. AU." example:"AU"`
 }
 
+// UpdateOperatorRequest is the body of PATCH /api/v1/operators/{operatorId}.
+type UpdateOperatorRequest struct {
+	Name            Optional[string] `json:"name,omitzero" nullable:"false" minLength:"1" maxLength:"200"`
+	LegalName       Optional[string] `json:"legal_name,omitzero" maxLength:"200" doc:"null or \"\" clears it."`
+	TaxID           Optional[string] `json:"tax_id,omitzero" maxLength:"50" doc:"For an AU operator an ABN: 11 digits (spaces allowed) with a valid ABN checksum (400 invalid_abn otherwise); stored as \"51 824 753 556\". null or \"\" clears it."`
+	Address         Optional[string] `json:"address,omitzero" maxLength:"500" doc:"null or \"\" clears it."`
+	SettlementMode  Optional[string] `json:"settlement_mode,omitzero" nullable:"false" enum:"platform,direct" doc:"direct requires a merchant_account (in this request or already set)."`
+	MerchantAccount Optional[string] `json:"merchant_account,omitzero" maxLength:"200" doc:"The operator's merchant account at the payment provider, e.g. a Stripe connected account id (acct_…). null or \"\" clears it (not while settlement_mode is direct)."`
+}
+
 func operatorOut(o model.Operator) Operator {
-	return Operator{ID: o.ID, Name: o.Name, Currency: o.Currency, Country: o.Country, CreatedAt: utc(o.CreatedAt)}
+	mode := o.SettlementMode
+	if mode == "" {
+		mode = model.SettlementPlatform
+	}
+	return Operator{ID: o.ID, Name: o.Name, Currency: o.Currency, Country: o.Country, CreatedAt: utc(o.CreatedAt),
+		LegalName: o.LegalName, TaxID: o.TaxID, Address: o.Address, SettlementMode: mode, MerchantAccount: o.MerchantAccount}
 }
 
 var (
@@ -130,6 +153,117 @@ func (h *handler) operatorFor(r *http.Request, p principal) (model.Operator, err
 
 func (h *handler) getOperator(w http.ResponseWriter, r *http.Request, p principal) error {
 	o, err := h.operatorFor(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, operatorOut(o))
+	return nil
+}
+
+// normalizeABN checks an Australian Business Number: 11 digits once spaces
+// are removed, whose checksum holds (subtract 1 from the first digit,
+// weight the digits 10, 1, 3, 5, …, 19, and the sum is a multiple of 89).
+// It returns the ABN in its usual grouping, "51 824 753 556".
+func normalizeABN(s string) (string, bool) {
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' {
+			return -1
+		}
+		return r
+	}, s)
+	if len(digits) != 11 {
+		return "", false
+	}
+	weights := [11]int{10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19}
+	sum := 0
+	for i := range 11 {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return "", false
+		}
+		d := int(c - '0')
+		if i == 0 {
+			d--
+		}
+		sum += d * weights[i]
+	}
+	if sum%89 != 0 {
+		return "", false
+	}
+	return digits[:2] + " " + digits[2:5] + " " + digits[5:8] + " " + digits[8:], true
+}
+
+// optionalText applies a PATCH text field: null and "" clear it.
+func optionalText(field string, o Optional[string], cur *string, max int) error {
+	if !o.Set {
+		return nil
+	}
+	if o.Null {
+		*cur = ""
+		return nil
+	}
+	v, err := checkText(field, o.Value, 0, max)
+	if err != nil {
+		return err
+	}
+	*cur = v
+	return nil
+}
+
+func (h *handler) updateOperator(w http.ResponseWriter, r *http.Request, p principal) error {
+	o, err := h.operatorFor(r, p)
+	if err != nil {
+		return err
+	}
+	var req UpdateOperatorRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Name.Set {
+		if req.Name.Null {
+			return invalid("name", "must not be null")
+		}
+		if o.Name, err = checkText("name", req.Name.Value, 1, 200); err != nil {
+			return err
+		}
+	}
+	if err := optionalText("legal_name", req.LegalName, &o.LegalName, 200); err != nil {
+		return err
+	}
+	if err := optionalText("tax_id", req.TaxID, &o.TaxID, 50); err != nil {
+		return err
+	}
+	if req.TaxID.Set && o.TaxID != "" && o.Country == "AU" {
+		abn, ok := normalizeABN(o.TaxID)
+		if !ok {
+			return errorf(http.StatusBadRequest, codeInvalidABN,
+				"tax_id: %q is not a valid Australian Business Number (11 digits with a valid ABN checksum)", o.TaxID)
+		}
+		o.TaxID = abn
+	}
+	if err := optionalText("address", req.Address, &o.Address, 500); err != nil {
+		return err
+	}
+	if err := optionalText("merchant_account", req.MerchantAccount, &o.MerchantAccount, 200); err != nil {
+		return err
+	}
+	if req.SettlementMode.Set {
+		switch {
+		case req.SettlementMode.Null:
+			return invalid("settlement_mode", "must be platform or direct")
+		case req.SettlementMode.Value == model.SettlementPlatform, req.SettlementMode.Value == model.SettlementDirect:
+			o.SettlementMode = req.SettlementMode.Value
+		default:
+			return invalid("settlement_mode", "must be platform or direct")
+		}
+	}
+	if o.SettlementMode == model.SettlementDirect && o.MerchantAccount == "" {
+		return invalid("merchant_account", "is required with settlement_mode direct")
+	}
+	o, err = h.store.UpdateOperator(r.Context(), o)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("operator", r.PathValue("operatorId"))
+	}
 	if err != nil {
 		return err
 	}

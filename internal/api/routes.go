@@ -19,10 +19,11 @@ type route struct {
 	summary string
 	desc    string
 	query   []param
-	body    any  // a value of the request body type; nil: no body
-	bodyOpt bool // the body may be omitted
-	ok      int  // success status
-	resp    any  // a value of the success body type; nil: no content
+	body    any      // a value of the request body type; nil: no body
+	bodyOpt bool     // the body may be omitted
+	ok      int      // success status
+	resp    any      // a value of the success body type; nil: no content (or media)
+	media   []string // media types of a non-JSON success body (resp nil), e.g. text/html
 	errs    []int
 }
 
@@ -55,6 +56,9 @@ var pathParams = map[string]param{
 		schema: map[string]any{"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$", "maxLength": 64}},
 	"idToken":   {desc: "The id token value (matched case-insensitively); percent-encode characters that are special in a URL path.", schema: map[string]any{"type": "string"}},
 	"sessionId": {desc: "Session id (ses_…).", schema: map[string]any{"type": "string"}},
+	"tariffId":  {desc: "Tariff id (trf_…).", schema: map[string]any{"type": "string"}},
+	"paymentId": {desc: "Payment id (pay_…).", schema: map[string]any{"type": "string"}},
+	"accountId": {desc: "NextCharge driver account id (acc_…).", schema: map[string]any{"type": "string"}},
 }
 
 const (
@@ -65,6 +69,9 @@ const (
 	tagCommands  = "commands"
 	tagIDTokens  = "id-tokens"
 	tagSessions  = "sessions"
+	tagTariffs   = "tariffs"
+	tagPayments  = "payments"
+	tagAccounts  = "driver-accounts"
 )
 
 // Error statuses, short for the route table.
@@ -78,6 +85,8 @@ const (
 	e502 = http.StatusBadGateway
 	e504 = http.StatusGatewayTimeout
 )
+
+const driverAccountsDoc = "Platform administrator only: NextCharge accounts are platform-wide, and to an operator token they do not exist (404)."
 
 // Index is the answer of GET /api/v1/.
 type Index struct {
@@ -108,6 +117,12 @@ func (h *handler) routeTable() []route {
 			query: []param{limitParam, cursorParam}, ok: 200, resp: List[Operator]{}, errs: []int{e400, e401}},
 		{method: "GET", pattern: "/api/v1/operators/{operatorId}", handle: h.getOperator,
 			id: "getOperator", tag: tagOperators, summary: "Get an operator", ok: 200, resp: Operator{}, errs: read},
+		{method: "PATCH", pattern: "/api/v1/operators/{operatorId}", handle: h.updateOperator,
+			id: "updateOperator", tag: tagOperators, summary: "Change an operator's name, seller details or settlement",
+			desc: "Administrator, or a token of the same operator. Fields left out are unchanged. The seller details " +
+				"(legal_name, tax_id, address) are printed on receipts; an AU operator's tax_id must be a valid ABN (400 invalid_abn). " +
+				"settlement_mode direct needs a merchant_account. Currency and country are fixed.",
+			body: UpdateOperatorRequest{}, ok: 200, resp: Operator{}, errs: write},
 		{method: "POST", pattern: "/api/v1/operators/{operatorId}/tokens", handle: h.createToken,
 			id: "createAPIToken", tag: tagOperators, summary: "Create an API token for an operator",
 			desc: "Administrator, or a token of the same operator. The token is in the answer once and never again: " +
@@ -208,6 +223,88 @@ func (h *handler) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/sessions/{sessionId}/meter-values", handle: h.listMeterValues,
 			id: "listSessionMeterValues", tag: tagSessions, summary: "The session's meter values, oldest first",
 			query: []param{limitParam, cursorParam}, ok: 200, resp: List[MeterValue]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/sessions/{sessionId}/receipt", handle: h.sessionReceipt,
+			id: "getSessionReceipt", tag: tagSessions, summary: "The session's receipt (HTML or PDF)", desc: receiptDoc,
+			query: receiptQuery, ok: 200, media: receiptMedia, errs: read},
+
+		// Tariffs and where they apply.
+		{method: "POST", pattern: "/api/v1/tariffs", handle: h.createTariff,
+			id: "createTariff", tag: tagTariffs, summary: "Create a tariff",
+			desc: "The tariff is an OCPI Tariff object, validated (400 invalid_tariff, the message saying what is wrong) and stored " +
+				"in canonical form; its currency must be the operator's. The answer describes it in plain words.",
+			body: CreateTariffRequest{}, ok: 201, resp: Tariff{}, errs: write},
+		{method: "GET", pattern: "/api/v1/tariffs", handle: h.listTariffs,
+			id: "listTariffs", tag: tagTariffs, summary: "List tariffs, ordered by id",
+			query: []param{operatorFilter, limitParam, cursorParam}, ok: 200, resp: List[Tariff]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/tariffs/{tariffId}", handle: h.getTariff,
+			id: "getTariff", tag: tagTariffs, summary: "Get a tariff", ok: 200, resp: Tariff{}, errs: read},
+		{method: "PUT", pattern: "/api/v1/tariffs/{tariffId}", handle: h.updateTariff,
+			id: "updateTariff", tag: tagTariffs, summary: "Replace a tariff's name and body",
+			desc: "Applies to sessions started from now on; sessions already started keep the tariff they started with.",
+			body: UpdateTariffRequest{}, ok: 200, resp: Tariff{}, errs: write},
+		{method: "DELETE", pattern: "/api/v1/tariffs/{tariffId}", handle: h.deleteTariff,
+			id: "deleteTariff", tag: tagTariffs, summary: "Delete a tariff",
+			desc: "409 tariff_assigned while it is assigned anywhere; remove its assignments first.",
+			ok:   204, errs: []int{e400, e401, e404, e409}},
+		{method: "PUT", pattern: "/api/v1/tariff-assignments", handle: h.assignTariff,
+			id: "assignTariff", tag: tagTariffs, summary: "Make a tariff apply to an operator's stations, a site's or one station's",
+			desc: "Replaces the scope's earlier assignment. A station is priced with its own assignment, else its site's, else its operator's.",
+			body: AssignTariffRequest{}, ok: 200, resp: TariffAssignment{}, errs: write},
+		{method: "GET", pattern: "/api/v1/tariff-assignments", handle: h.listAssignments,
+			id: "listTariffAssignments", tag: tagTariffs, summary: "List tariff assignments, ordered by operator, scope and scope id",
+			query: []param{operatorFilter, limitParam, cursorParam}, ok: 200, resp: List[TariffAssignment]{}, errs: read},
+		{method: "DELETE", pattern: "/api/v1/tariff-assignments", handle: h.unassignTariff,
+			id: "unassignTariff", tag: tagTariffs, summary: "Remove the tariff assignment of a scope",
+			query: assignmentQuery, ok: 204, errs: read},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/tariff", handle: h.stationTariff,
+			id: "getStationTariff", tag: tagTariffs, summary: "The tariff in force at a station, with a quote",
+			desc: "The station's tariff (its own assignment, else its site's, else its operator's), described in the site's time zone, " +
+				"and the hold a session would take for the budget. 404 no_tariff when no tariff applies; 400 invalid_budget when the budget " +
+				"cannot price a session (too small, or no budget and the tariff has no hold amount).",
+			query: quoteParams, ok: 200, resp: StationTariff{}, errs: read},
+
+		// Payments and receipts.
+		{method: "GET", pattern: "/api/v1/payments", handle: h.listPayments,
+			id: "listPayments", tag: tagPayments, summary: "List payments, ordered by id",
+			desc:  "An operator token lists its sessions' payments; the administrator also sees NextCharge wallet top-ups.",
+			query: paymentQuery, ok: 200, resp: List[Payment]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/payments/{paymentId}", handle: h.getPayment,
+			id: "getPayment", tag: tagPayments, summary: "Get a payment", ok: 200, resp: Payment{}, errs: read},
+		{method: "POST", pattern: "/api/v1/payments/{paymentId}/stop", handle: h.stopPayment,
+			id: "stopPayment", tag: tagPayments, summary: "Stop a paid session",
+			desc: "Asks the station to stop the session (the capture follows its stop report); a session not started yet is canceled " +
+				"and its hold released. A payment already settled is answered as it is. No body. 409 not_a_session for a top-up.",
+			ok: 200, resp: Payment{}, errs: []int{e400, e401, e404, e409}},
+		{method: "GET", pattern: "/api/v1/payments/{paymentId}/receipt", handle: h.paymentReceipt,
+			id: "getPaymentReceipt", tag: tagPayments, summary: "The payment's receipt (HTML or PDF)", desc: receiptDoc,
+			query: receiptQuery, ok: 200, media: receiptMedia, errs: read},
+
+		// NextCharge driver accounts (platform administrator only).
+		{method: "POST", pattern: "/api/v1/driver-accounts", handle: h.createDriverAccount,
+			id: "createDriverAccount", tag: tagAccounts, summary: "Create a NextCharge driver account", desc: driverAccountsDoc,
+			body: CreateDriverAccountRequest{}, ok: 201, resp: DriverAccount{}, errs: write},
+		{method: "GET", pattern: "/api/v1/driver-accounts", handle: h.listDriverAccounts,
+			id: "listDriverAccounts", tag: tagAccounts, summary: "List driver accounts, ordered by id", desc: driverAccountsDoc,
+			query: []param{limitParam, cursorParam}, ok: 200, resp: List[DriverAccount]{}, errs: read},
+		{method: "GET", pattern: "/api/v1/driver-accounts/{accountId}", handle: h.getDriverAccount,
+			id: "getDriverAccount", tag: tagAccounts, summary: "Get a driver account with its wallet balance", desc: driverAccountsDoc,
+			ok: 200, resp: DriverAccount{}, errs: read},
+		{method: "POST", pattern: "/api/v1/driver-accounts/{accountId}/cards", handle: h.createDriverCard,
+			id: "createDriverCard", tag: tagAccounts, summary: "Register an RFID card for a driver account, or change its status",
+			desc: driverAccountsDoc + " 409 id_token_exists when the token belongs to another account.",
+			body: CreateDriverCardRequest{}, ok: 201, resp: DriverCard{}, errs: []int{e400, e401, e404, e409, e413}},
+		{method: "GET", pattern: "/api/v1/driver-accounts/{accountId}/cards", handle: h.listDriverCards,
+			id: "listDriverCards", tag: tagAccounts, summary: "List a driver account's RFID cards", desc: driverAccountsDoc,
+			query: []param{limitParam, cursorParam}, ok: 200, resp: List[DriverCard]{}, errs: read},
+		{method: "POST", pattern: "/api/v1/driver-accounts/{accountId}/top-ups", handle: h.createTopUp,
+			id: "createTopUp", tag: tagAccounts, summary: "Open a hosted payment page topping up a wallet",
+			desc: driverAccountsDoc + " The wallet is credited when the driver has paid. 409 account_not_eligible unless the account " +
+				"is active and wallet-funded.",
+			body: TopUpRequest{}, ok: 201, resp: TopUp{}, errs: []int{e400, e401, e404, e409, e413, e502}},
+		{method: "POST", pattern: "/api/v1/driver-accounts/{accountId}/card-setup", handle: h.createCardSetup,
+			id: "createCardSetup", tag: tagAccounts, summary: "Open a hosted page saving the card a driver account pays with",
+			desc: driverAccountsDoc + " Once the card is saved the account is card-funded.",
+			body: CardSetupRequest{}, bodyOpt: true, ok: 201, resp: CardSetup{}, errs: []int{e400, e401, e404, e409, e413, e502}},
 	}
 }
 

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -23,6 +25,11 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.a, e.b
 	st := "/api/v1/stations/"
+	bOpen := e.openPayment(b, "authorized")
+	var topUp TopUp
+	e.decode(e.mustDo("POST", "/api/v1/driver-accounts/"+e.account.ID+"/top-ups", e.admin, map[string]any{"amount": 2000}, 201), &topUp)
+	tariffBody := map[string]any{"name": "Evil", "tariff": json.RawMessage(testTariff)}
+	acc := "/api/v1/driver-accounts/"
 	probes := map[string][]probe{
 		"GET /api/v1/":             nil, // public, nothing tenant-owned
 		"GET /api/v1/openapi.json": nil,
@@ -109,6 +116,83 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"GET /api/v1/sessions/{sessionId}/meter-values": {
 			{method: "GET", path: "/api/v1/sessions/" + b.active.ID + "/meter-values", unknownPath: "/api/v1/sessions/ses_nope/meter-values", foreignID: b.active.ID, unknownID: "ses_nope"},
 		},
+		"GET /api/v1/sessions/{sessionId}/receipt": {
+			{method: "GET", path: "/api/v1/sessions/" + b.session.ID + "/receipt", unknownPath: "/api/v1/sessions/ses_nope/receipt", foreignID: b.session.ID, unknownID: "ses_nope"},
+			{method: "GET", path: "/api/v1/sessions/" + b.session.ID + "/receipt?format=pdf", unknownPath: "/api/v1/sessions/ses_nope/receipt?format=pdf", foreignID: b.session.ID, unknownID: "ses_nope"},
+		},
+		"PATCH /api/v1/operators/{operatorId}": {
+			{method: "PATCH", path: "/api/v1/operators/" + b.op.ID, body: map[string]any{"name": "Evil"}, unknownPath: "/api/v1/operators/op_nope", foreignID: b.op.ID, unknownID: "op_nope"},
+		},
+
+		"POST /api/v1/tariffs": {
+			{method: "POST", path: "/api/v1/tariffs", body: map[string]any{"operator_id": b.op.ID, "name": "Evil", "tariff": json.RawMessage(testTariff)}},
+		},
+		"GET /api/v1/tariffs": {
+			{method: "GET", path: "/api/v1/tariffs?operator_id=" + b.op.ID},
+		},
+		"GET /api/v1/tariffs/{tariffId}": {
+			{method: "GET", path: "/api/v1/tariffs/" + b.tariff.ID, unknownPath: "/api/v1/tariffs/trf_nope", foreignID: b.tariff.ID, unknownID: "trf_nope"},
+		},
+		"PUT /api/v1/tariffs/{tariffId}": {
+			{method: "PUT", path: "/api/v1/tariffs/" + b.tariff.ID, body: tariffBody, unknownPath: "/api/v1/tariffs/trf_nope", foreignID: b.tariff.ID, unknownID: "trf_nope"},
+		},
+		"DELETE /api/v1/tariffs/{tariffId}": {
+			{method: "DELETE", path: "/api/v1/tariffs/" + b.tariff.ID, unknownPath: "/api/v1/tariffs/trf_nope", foreignID: b.tariff.ID, unknownID: "trf_nope"},
+		},
+		"PUT /api/v1/tariff-assignments": {
+			{method: "PUT", path: "/api/v1/tariff-assignments", body: map[string]any{"operator_id": b.op.ID, "scope": "operator", "tariff_id": b.tariff.ID}},
+			{method: "PUT", path: "/api/v1/tariff-assignments", body: map[string]any{"scope": "operator", "tariff_id": b.tariff.ID}},
+			{method: "PUT", path: "/api/v1/tariff-assignments", body: map[string]any{"scope": "station", "scope_id": b.station, "tariff_id": a.tariff.ID}},
+			{method: "PUT", path: "/api/v1/tariff-assignments", body: map[string]any{"scope": "site", "scope_id": b.site.ID, "tariff_id": a.tariff.ID}},
+		},
+		"GET /api/v1/tariff-assignments": {
+			{method: "GET", path: "/api/v1/tariff-assignments?operator_id=" + b.op.ID},
+		},
+		"DELETE /api/v1/tariff-assignments": {
+			{method: "DELETE", path: "/api/v1/tariff-assignments?scope=operator&operator_id=" + b.op.ID, unknownPath: "/api/v1/tariff-assignments?scope=operator&operator_id=op_nope", foreignID: b.op.ID, unknownID: "op_nope"},
+			{method: "DELETE", path: "/api/v1/tariff-assignments?scope=station&scope_id=" + b.station, unknownPath: "/api/v1/tariff-assignments?scope=station&scope_id=CS-NOPE", foreignID: b.station, unknownID: "CS-NOPE"},
+		},
+		"GET /api/v1/stations/{stationId}/tariff": {
+			{method: "GET", path: st + b.station + "/tariff", unknownPath: st + "CS-NOPE/tariff", foreignID: b.station, unknownID: "CS-NOPE"},
+		},
+
+		"GET /api/v1/payments": {
+			{method: "GET", path: "/api/v1/payments?operator_id=" + b.op.ID},
+		},
+		"GET /api/v1/payments/{paymentId}": {
+			{method: "GET", path: "/api/v1/payments/" + b.payment.ID, unknownPath: "/api/v1/payments/pay_nope", foreignID: b.payment.ID, unknownID: "pay_nope"},
+			{method: "GET", path: "/api/v1/payments/" + topUp.PaymentID, unknownPath: "/api/v1/payments/pay_nope", foreignID: topUp.PaymentID, unknownID: "pay_nope"},
+		},
+		"POST /api/v1/payments/{paymentId}/stop": {
+			{method: "POST", path: "/api/v1/payments/" + bOpen.ID + "/stop", unknownPath: "/api/v1/payments/pay_nope/stop", foreignID: bOpen.ID, unknownID: "pay_nope"},
+			{method: "POST", path: "/api/v1/payments/" + topUp.PaymentID + "/stop", unknownPath: "/api/v1/payments/pay_nope/stop", foreignID: topUp.PaymentID, unknownID: "pay_nope"},
+		},
+		"GET /api/v1/payments/{paymentId}/receipt": {
+			{method: "GET", path: "/api/v1/payments/" + b.payment.ID + "/receipt", unknownPath: "/api/v1/payments/pay_nope/receipt", foreignID: b.payment.ID, unknownID: "pay_nope"},
+		},
+
+		// Driver accounts are the platform's: to an operator they do not exist.
+		"POST /api/v1/driver-accounts": {
+			{method: "POST", path: "/api/v1/driver-accounts", body: map[string]any{"email": "evil@example.com", "currency": "AUD"}},
+		},
+		"GET /api/v1/driver-accounts": {
+			{method: "GET", path: "/api/v1/driver-accounts"},
+		},
+		"GET /api/v1/driver-accounts/{accountId}": {
+			{method: "GET", path: acc + e.account.ID, unknownPath: acc + "acc_nope", foreignID: e.account.ID, unknownID: "acc_nope"},
+		},
+		"POST /api/v1/driver-accounts/{accountId}/cards": {
+			{method: "POST", path: acc + e.account.ID + "/cards", body: map[string]any{"id_token": "EVIL"}, unknownPath: acc + "acc_nope/cards", foreignID: e.account.ID, unknownID: "acc_nope"},
+		},
+		"GET /api/v1/driver-accounts/{accountId}/cards": {
+			{method: "GET", path: acc + e.account.ID + "/cards", unknownPath: acc + "acc_nope/cards", foreignID: e.account.ID, unknownID: "acc_nope"},
+		},
+		"POST /api/v1/driver-accounts/{accountId}/top-ups": {
+			{method: "POST", path: acc + e.account.ID + "/top-ups", body: map[string]any{"amount": 100}, unknownPath: acc + "acc_nope/top-ups", foreignID: e.account.ID, unknownID: "acc_nope"},
+		},
+		"POST /api/v1/driver-accounts/{accountId}/card-setup": {
+			{method: "POST", path: acc + e.account.ID + "/card-setup", unknownPath: acc + "acc_nope/card-setup", foreignID: e.account.ID, unknownID: "acc_nope"},
+		},
 	}
 
 	for _, op := range e.doc.docOps() {
@@ -151,7 +235,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 
 	// Lists with A's token never show B's resources.
-	for _, path := range []string{"/api/v1/operators", "/api/v1/sites", "/api/v1/stations", "/api/v1/id-tokens", "/api/v1/sessions"} {
+	for _, path := range []string{"/api/v1/operators", "/api/v1/sites", "/api/v1/stations", "/api/v1/id-tokens", "/api/v1/sessions",
+		"/api/v1/tariffs", "/api/v1/tariff-assignments", "/api/v1/payments"} {
 		for _, it := range e.listAll(path, a.token, 100, keyOf(path)) {
 			owner := it["operator_id"]
 			if path == "/api/v1/operators" {
@@ -184,12 +269,45 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	if calls := b.fake.Calls(); len(calls) != 0 {
 		t.Errorf("B's station received %v", calls)
 	}
+	if o := e.object(e.mustDo("GET", "/api/v1/operators/"+b.op.ID, b.token, nil, 200)); o["name"] != b.op.Name {
+		t.Errorf("B's operator was renamed: %v", o)
+	}
+	if tr := e.object(e.mustDo("GET", "/api/v1/tariffs/"+b.tariff.ID, b.token, nil, 200)); tr["name"] != b.tariff.Name {
+		t.Errorf("B's tariff was changed: %v", tr)
+	}
+	for _, it := range e.listAll("/api/v1/tariff-assignments?operator_id="+b.op.ID, e.admin, 100, keyOf("/api/v1/tariff-assignments")) {
+		if it["tariff_id"] != b.tariff.ID {
+			t.Errorf("B's assignment changed: %v", it)
+		}
+	}
+	if got := e.object(e.mustDo("GET", "/api/v1/stations/"+b.station+"/tariff", b.token, nil, 200)); got["tariff_id"] != b.tariff.ID || got["scope"] != "operator" {
+		t.Errorf("B's station tariff = %v", got)
+	}
+	if p := e.object(e.mustDo("GET", "/api/v1/payments/"+bOpen.ID, b.token, nil, 200)); p["state"] != "authorized" {
+		t.Errorf("B's payment was stopped: %v", p)
+	}
+	if p := e.object(e.mustDo("GET", "/api/v1/payments/"+topUp.PaymentID, e.admin, nil, 200)); p["state"] != "quote" {
+		t.Errorf("the top-up was touched: %v", p)
+	}
+	for _, it := range e.listAll("/api/v1/driver-accounts", e.admin, 100, idKey) {
+		if it["email"] == "evil@example.com" {
+			t.Errorf("A created %v", it)
+		}
+	}
+	if cards := e.listAll("/api/v1/driver-accounts/"+e.account.ID+"/cards", e.admin, 100, keyOf("/cards")); len(cards) != 1 {
+		t.Errorf("the account has cards %v", cards)
+	}
 }
 
 // keyOf returns the identifying field of a list's items.
 func keyOf(path string) func(map[string]any) string {
-	if strings.HasPrefix(path, "/api/v1/id-tokens") {
+	if strings.HasPrefix(path, "/api/v1/id-tokens") || strings.HasSuffix(path, "/cards") {
 		return func(m map[string]any) string { return m["id_token"].(string) }
+	}
+	if strings.HasPrefix(path, "/api/v1/tariff-assignments") {
+		return func(m map[string]any) string {
+			return fmt.Sprint(m["operator_id"], " ", m["scope"], " ", m["scope_id"])
+		}
 	}
 	return idKey
 }
