@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/ledger"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments/sandbox"
@@ -321,6 +322,13 @@ func (e *env) checkReceipt(p store.SessionPayment, want ...string) {
 	if p.ReceiptCode == "" {
 		e.t.Fatal("no receipt code")
 	}
+	rc, err := e.srv.Billing.Receipt(context.Background(), p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := rc.Validate(); err != nil {
+		e.t.Fatalf("receipt does not validate: %v\n%+v", err, rc)
+	}
 	resp, err := http.Get(e.srv.URL + "/app/r/" + strings.ToLower(strings.ReplaceAll(p.ReceiptCode, "-", "")))
 	if err != nil {
 		e.t.Fatal(err)
@@ -604,4 +612,43 @@ func signed(payload []byte) http.Header {
 	h := http.Header{}
 	h.Set(sandbox.SignatureHeader, sandbox.Sign([]byte(servertest.SandboxWebhookSecret), time.Now(), payload))
 	return h
+}
+
+// TestCappedReceiptAddsUp: a session priced above its hold is captured
+// for the hold; its receipt says so in a line, and its lines, GST and total
+// still add up (receipt.Validate).
+func TestCappedReceiptAddsUp(t *testing.T) {
+	e := newEnv(t, servertest.Options{})
+	ctx := context.Background()
+	st := e.station("ST-CAP", "ocpp1.6")
+	tr, err := billing.ParseTariff([]byte(testTariff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	c, err := billing.Price(tr, time.UTC, billing.Usage{Start: start, Stop: start.Add(2 * time.Hour),
+		Samples: []billing.Sample{{At: start, EnergyWh: 0}, {At: start.Add(2 * time.Hour), EnergyWh: 118000}}})
+	if err != nil || c.Total != 6000 {
+		t.Fatalf("price %d %v", c.Total, err)
+	}
+	costJSON, _ := json.Marshal(c)
+	settled := time.Now()
+	set := sessionbilling.Settle(c, 5000, tr)
+	p, err := e.srv.Store.ChangeSessionPayment(ctx, store.SessionPaymentChange{Payment: store.SessionPayment{
+		OperatorID: e.op.ID, Purpose: "session", Method: "card", State: "captured", StationID: st.ID, ConnectorID: 1,
+		Currency: "AUD", HoldAmount: 5000, AmountTotal: set.Capture, AmountTax: set.Tax, AmountCaptured: set.Capture,
+		Tariff: []byte(testTariff), Cost: costJSON, ReceiptCode: "K7QM-4XPD", SettledAt: &settled, CardBrand: "visa", CardLast4: "4242"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := e.srv.Billing.Receipt(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Validate(); err != nil {
+		t.Fatalf("capped receipt: %v\n%+v", err, rc)
+	}
+	if set.Tax != 455 || rc.Total != 5000 || rc.Tax != 455 || !strings.Contains(fmt.Sprint(rc.Lines), "Limited to the amount authorised") {
+		t.Fatalf("capped receipt: %+v", rc)
+	}
 }

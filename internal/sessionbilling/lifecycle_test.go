@@ -97,6 +97,7 @@ func TestSessionPaymentStatus(t *testing.T) {
 }
 
 func TestSettle(t *testing.T) {
+	gst := billing.AustralianGST()
 	cost := func(total, tax, wh int64) billing.Cost {
 		return billing.Cost{Total: total, Tax: tax, Quantities: billing.Quantities{EnergyWh: wh}}
 	}
@@ -109,12 +110,14 @@ func TestSettle(t *testing.T) {
 	}{
 		{"within the hold", cost(1100, 100, 20000), 5000, false, Settlement{Capture: 1100, Tax: 100}},
 		{"exactly the hold", cost(5000, 455, 90000), 5000, false, Settlement{Capture: 5000, Tax: 455}},
-		{"above the hold is capped", cost(5500, 500, 99000), 5000, false, Settlement{Capture: 5000, Tax: 455, Capped: true}},
+		{"above the hold is capped: GST of the capped amount", cost(5500, 500, 99000), 5000, false, Settlement{Capture: 5000, Tax: 455, Capped: true}},
+		{"capped, 1/11 rounding half up", cost(6000, 545, 99000), 5000, false, Settlement{Capture: 5000, Tax: 455, Capped: true}},
 		{"zero energy is free", cost(100, 9, 0), 5000, false, Settlement{Reason: ReasonZeroEnergy}},
 		{"zero energy pays the fee when the tariff says so", cost(100, 9, 0), 5000, true, Settlement{Capture: 100, Tax: 9}},
 		{"free tariff", cost(0, 0, 1000), 5000, false, Settlement{Reason: ReasonFree}},
 	} {
-		if got := Settle(c.c, c.hold, c.chargeZero); got != c.want {
+		tr := &billing.Tariff{ChargeZeroEnergy: c.chargeZero, Tax: &gst}
+		if got := Settle(c.c, c.hold, tr); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
 		}
 	}
@@ -155,5 +158,17 @@ func TestStartTokens(t *testing.T) {
 		if IsStartToken(tok) {
 			t.Errorf("%q taken for a start token", tok)
 		}
+	}
+}
+
+// TestTaxWithinPerComponentRates: without one tax rule (OCPI per-component
+// VAT) a capped amount carries the cost's tax in proportion.
+func TestTaxWithinPerComponentRates(t *testing.T) {
+	c := billing.Cost{Total: 6000, Tax: 545}
+	if got := TaxWithin(5000, c, &billing.Tariff{}); got != 454 {
+		t.Fatalf("proportional tax %d, want 454", got)
+	}
+	if got := TaxWithin(6000, c, &billing.Tariff{}); got != 545 {
+		t.Fatalf("whole amount %d", got)
 	}
 }

@@ -175,7 +175,7 @@ func (s *Service) stoppedEdit(sess model.Session, c billing.Cost) editFunc {
 		if err != nil {
 			return err
 		}
-		set := Settle(c, p.HoldAmount, t.ChargeZeroEnergy)
+		set := Settle(c, p.HoldAmount, t)
 		stopped := s.now()
 		if sess.StoppedAt != nil {
 			stopped = *sess.StoppedAt
@@ -228,7 +228,16 @@ func (s *Service) capturedEdit(amount int64, jobID int64) editFunc {
 		}
 		tax := p.AmountTax
 		if amount != p.AmountTotal {
-			tax = scaleTax(p.AmountTax, amount, p.AmountTotal)
+			// The provider took another amount than asked (it should
+			// not): the tax is of what was taken.
+			var cost billing.Cost
+			t, _ := billing.ParseTariff(p.Tariff)
+			if err := json.Unmarshal(p.Cost, &cost); err == nil && t != nil {
+				cost.Total, cost.Tax = p.AmountTotal, p.AmountTax
+				tax = TaxWithin(amount, cost, t)
+			} else {
+				tax = scaleTax(p.AmountTax, amount, p.AmountTotal)
+			}
 		}
 		split := ledger.Split{Tax: tax}
 		if s.cfg.PlatformFeeBasisPoints > 0 {

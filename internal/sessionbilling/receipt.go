@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/billing"
-	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/receipt"
 	"github.com/chargestar/chargestar/internal/store"
 )
@@ -111,7 +110,6 @@ func (s *Service) Receipt(ctx context.Context, p store.SessionPayment) (receipt.
 }
 
 func receiptLine(l billing.Line, currency string) receipt.Line {
-	name := map[billing.LineKind]string{}
 	desc := string(l.Kind)
 	switch {
 	case strings.Contains(desc, "energy"):
@@ -127,7 +125,6 @@ func receiptLine(l billing.Line, currency string) receipt.Line {
 	default:
 		desc = strings.ToUpper(desc[:1]) + strings.ReplaceAll(desc[1:], "_", " ")
 	}
-	_ = name
 	qty := l.Quantity.String() + " " + l.Unit
 	switch l.Unit {
 	case "kWh":
@@ -188,5 +185,3 @@ func (s *Service) FindReceipt(ctx context.Context, code string) (store.SessionPa
 	}
 	return s.store.FindSessionPayment(ctx, store.SessionPaymentFind{ReceiptCode: c})
 }
-
-var _ = model.SessionActive

@@ -55,7 +55,7 @@ func (s *Service) SessionCost(ctx context.Context, sess model.Session) (csms.Cos
 		if err != nil {
 			return csms.Cost{}, false, err
 		}
-		return csms.Cost{Total: Settle(c, p.HoldAmount, t.ChargeZeroEnergy).Capture, Currency: p.Currency}, true, nil
+		return csms.Cost{Total: Settle(c, p.HoldAmount, t).Capture, Currency: p.Currency}, true, nil
 	}
 	return csms.Cost{Total: p.AmountTotal, Currency: p.Currency}, true, nil
 }

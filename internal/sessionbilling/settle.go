@@ -28,12 +28,13 @@ const (
 	ReasonNoStart    = "no_start"    // the station never started
 )
 
-// Settle decides the capture of a finished session priced at c, against a
-// hold of hold. Never more than the hold: a price above it is capped (the
-// driver authorised no more). A session that delivered no energy is free
-// unless its tariff charges such sessions (billing.Tariff.ChargeZeroEnergy).
-func Settle(c billing.Cost, hold int64, chargeZeroEnergy bool) Settlement {
-	if c.Quantities.EnergyWh == 0 && !chargeZeroEnergy {
+// Settle decides the capture of a finished session priced at c under
+// tariff t, against a hold of hold. Never more than the hold: a price above
+// it is capped (the driver authorised no more). A session that delivered no
+// energy is free unless its tariff charges such sessions
+// (billing.Tariff.ChargeZeroEnergy).
+func Settle(c billing.Cost, hold int64, t *billing.Tariff) Settlement {
+	if c.Quantities.EnergyWh == 0 && !t.ChargeZeroEnergy {
 		return Settlement{Reason: ReasonZeroEnergy}
 	}
 	if c.Total <= 0 {
@@ -42,12 +43,33 @@ func Settle(c billing.Cost, hold int64, chargeZeroEnergy bool) Settlement {
 	if c.Total <= hold {
 		return Settlement{Capture: c.Total, Tax: c.Tax}
 	}
-	return Settlement{Capture: hold, Tax: scaleTax(c.Tax, hold, c.Total), Capped: true}
+	return Settlement{Capture: hold, Tax: TaxWithin(hold, c, t), Capped: true}
+}
+
+// TaxWithin is the tax in amount, a part of a session priced at c under t
+// (a capped capture). With one tax rate (the operator's rule, e.g. GST) it
+// is the rule applied to amount — amount × rate/(1+rate), rounded as the
+// rule says, which is what a tax invoice for amount must show; with OCPI
+// per-component rates, c's tax in proportion, rounded half up.
+func TaxWithin(amount int64, c billing.Cost, t *billing.Tariff) int64 {
+	if amount == c.Total {
+		return c.Tax
+	}
+	if t != nil && t.Tax != nil {
+		rate := t.Tax.Rate.Rat()
+		share := new(big.Rat).Quo(rate, new(big.Rat).Add(big.NewRat(1, 1), rate))
+		tax := billing.DecimalFromRat(new(big.Rat).Mul(share, big.NewRat(amount, 1)))
+		mode := t.Tax.Rounding
+		if mode == "" {
+			mode = billing.HalfUp
+		}
+		return tax.Round(0, mode).Rat().Num().Int64()
+	}
+	return scaleTax(c.Tax, amount, c.Total)
 }
 
 // scaleTax is the tax within part of a total whose tax is tax: the same
-// proportion, rounded half up (tax-inclusive prices: the tax of the capped
-// total is the capped total's share).
+// proportion, rounded half up.
 func scaleTax(tax, part, total int64) int64 {
 	if total == 0 {
 		return 0
