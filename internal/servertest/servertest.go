@@ -43,6 +43,10 @@ type Options struct {
 	DB                string // explicit database; overrides Postgres
 	CSMSOptions       []csms.Option
 	Billing           sessionbilling.Config
+	// Payments "stripe" runs the Stripe provider against StripeAPIURL
+	// (stripe-mock), with StripeTestKey and StripeWebhookSecret.
+	Payments     string
+	StripeAPIURL string
 }
 
 // Server is a running test server.
@@ -58,6 +62,12 @@ type Server struct {
 // SandboxWebhookSecret keys the test servers' sandbox webhooks, so tests
 // can sign deliveries of their own.
 const SandboxWebhookSecret = "whsec_test_sandbox"
+
+// StripeTestKey and StripeWebhookSecret configure Options.Payments "stripe".
+const (
+	StripeTestKey       = "sk_test_123"
+	StripeWebhookSecret = "whsec_test_stripe"
+)
 
 // Start starts a server for the test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
@@ -87,6 +97,10 @@ func Start(t testing.TB, opts Options) *Server {
 		PingInterval: opts.PingInterval, MaxMessageSize: opts.MaxMessageSize, ShutdownTimeout: 10 * time.Second,
 		StaleSessionGrace: opts.StaleSessionGrace, CSMSOptions: opts.CSMSOptions,
 		Billing: opts.Billing, SandboxWebhookSecret: SandboxWebhookSecret,
+	}
+	if opts.Payments == "stripe" {
+		cfg.Payments, cfg.StripeAPIURL = "stripe", opts.StripeAPIURL
+		cfg.StripeSecretKey, cfg.StripeWebhookSecrets = StripeTestKey, []string{StripeWebhookSecret}
 	}
 	if cfg.HeartbeatInterval == 0 {
 		cfg.HeartbeatInterval = 300 * time.Second
