@@ -88,4 +88,3 @@ func freeAddr(t testing.TB) string {
 	defer l.Close()
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
-
