@@ -13,7 +13,8 @@ import "github.com/chargestar/chargestar/internal/model"
 // starts on their connector. Calls may repeat (replays, corrections).
 type SessionObserver interface {
 	// SessionStarted: a session was stored as started (or its start was
-	// replayed).
+	// replayed), or its id token became known after the start (2.x: the
+	// cable plugged in before the driver identified).
 	SessionStarted(sess model.Session)
 	// SessionMetered: meter values of an active session were stored.
 	SessionMetered(ref SessionRef)

@@ -201,6 +201,11 @@ func (s *Service) TransactionEvent(ctx context.Context, l *Link, ev TxEvent) (Tx
 				}
 				ref.hasIDTag = true
 				l.rememberTx(ev.TransactionID, ref)
+				// The session now has its driver: billing ties it to
+				// the payment of that token.
+				started := sess
+				started.IDTag = idTag
+				s.sessionStarted(started)
 			}
 		}
 	}

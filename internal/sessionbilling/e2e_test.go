@@ -223,7 +223,7 @@ func (s *session2) event(typ, trigger string, at time.Time, wh int64, extra stri
 	p := fmt.Sprintf(`{"eventType":%q,"timestamp":%q,"triggerReason":%q,"seqNo":%d,"transactionInfo":{"transactionId":%q%s},"evse":{"id":1,"connectorId":1},
 		"meterValue":[{"timestamp":%q,"sampledValue":[{"value":%d,"measurand":"Energy.Active.Import.Register","unitOfMeasure":{"unit":"Wh"}}]}]`,
 		typ, ts(at), trigger, s.seq, s.tx, extra, ts(at), wh)
-	if typ == "Started" {
+	if typ == "Started" && s.token != "" {
 		p += fmt.Sprintf(`,"idToken":{"idToken":%q,"type":"Central"}`, s.token)
 	}
 	return s.st.CallOK("TransactionEvent", p+"}")
@@ -651,4 +651,33 @@ func TestCappedReceiptAddsUp(t *testing.T) {
 	if set.Tax != 455 || rc.Total != 5000 || rc.Tax != 455 || !strings.Contains(fmt.Sprint(rc.Lines), "Limited to the amount authorised") {
 		t.Fatalf("capped receipt: %+v", rc)
 	}
+}
+
+// TestPluggedInBeforePaying: a 2.x station whose transaction began when
+// the cable went in (no id token yet) learns the driver from the remote
+// start; the payment is tied then (not by the sweep, which is off here)
+// and the session billed from its true start.
+func TestPluggedInBeforePaying(t *testing.T) {
+	e := newEnv(t, servertest.Options{Billing: sessionbilling.Config{SweepInterval: time.Hour}})
+	st := e.station("ST-PLUG", "ocpp2.0.1")
+	s := &session2{t: t, st: st, tx: "TX-PLUG"}
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	s.event("Started", "CablePluggedIn", start, 0, `,"chargingState":"EVConnected"`)
+	c := e.checkout(st.ID, "")
+	e.pay(c, "4242424242424242")
+	s.token = s.acceptRemoteStart()
+	s.seq++
+	m := st.CallOK("TransactionEvent", fmt.Sprintf(`{"eventType":"Updated","timestamp":%q,"triggerReason":"RemoteStart","seqNo":%d,`+
+		`"transactionInfo":{"transactionId":"TX-PLUG","chargingState":"Charging","remoteStartId":%d},"evse":{"id":1,"connectorId":1},`+
+		`"idToken":{"idToken":%q,"type":"Central"}}`, ts(start.Add(time.Minute)), s.seq, s.rsID, s.token))
+	if info, _ := m["idTokenInfo"].(map[string]any); info["status"] != "Accepted" {
+		t.Fatalf("token after the start: %v", m)
+	}
+	e.waitState(c.PaymentID, sessionbilling.StateCharging)
+	s.stop(start.Add(time.Hour), 12000, "EVDisconnected")
+	p := e.waitState(c.PaymentID, sessionbilling.StateCaptured)
+	if p.AmountCaptured != 700 { // 12 kWh × $0.50 + $1.00
+		t.Fatalf("captured %d, want 700", p.AmountCaptured)
+	}
+	e.checkLedger()
 }
