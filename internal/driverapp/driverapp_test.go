@@ -1,0 +1,171 @@
+package driverapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chargestar/chargestar/internal/model"
+	"github.com/chargestar/chargestar/internal/servertest"
+	"github.com/chargestar/chargestar/internal/store"
+)
+
+const tariff = `{"country_code":"AU","party_id":"CST","id":"T1","currency":"AUD","type":"AD_HOC_PAYMENT",
+ "elements":[{"price_components":[{"type":"ENERGY","price":0.55,"step_size":1},{"type":"FLAT","price":1.00,"step_size":1}]}],
+ "last_updated":"2026-01-01T00:00:00Z","chargestar":{"tax":{"name":"GST","rate":0.1,"included":true},"hold_amount":4000}}`
+
+type fixture struct {
+	srv *servertest.Server
+	op  model.Operator
+}
+
+func setup(t *testing.T, withTariff bool) fixture {
+	t.Helper()
+	srv := servertest.Start(t, servertest.Options{})
+	op := srv.Operator(t, "Acme Parking")
+	if withTariff {
+		ctx := context.Background()
+		tr, err := srv.Store.SaveTariff(ctx, store.Tariff{OperatorID: op.ID, Name: "std", Body: []byte(tariff)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Store.AssignTariff(ctx, store.TariffAssignment{OperatorID: op.ID, Scope: store.ScopeOperator, TariffID: tr.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fixture{srv: srv, op: op}
+}
+
+func (f fixture) online(t *testing.T, id string) {
+	f.srv.Station(t, f.op.ID, id, "")
+	st := f.srv.Connect(t, id)
+	st.Boot()
+	st.CallOK("StatusNotification", `{"connectorId":1,"errorCode":"NoError","status":"Available"}`)
+}
+
+func do(t *testing.T, method, url, ctype, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func TestQuote(t *testing.T) {
+	f := setup(t, true)
+	f.online(t, "CP1")
+	code, m := do(t, "GET", f.srv.URL+"/app/api/stations/CP1/connectors/1", "", "")
+	if code != 200 || m["hold_amount"].(float64) != 4000 || m["online"] != true || m["connector_status"] != "Available" ||
+		!strings.Contains(m["price"].(string), "$0.55 per kWh") || !strings.Contains(m["price"].(string), "GST") {
+		t.Fatalf("quote: %d %v", code, m)
+	}
+	code, m = do(t, "GET", f.srv.URL+"/app/api/stations/CP1/connectors/1?budget_amount=2000", "", "")
+	if code != 200 || m["hold_amount"].(float64) < 2000 {
+		t.Fatalf("quote with a budget: %d %v", code, m)
+	}
+	for _, c := range []struct{ path, code string }{
+		{"/app/api/stations/NOPE/connectors/1", "not_found"},
+		{"/app/api/stations/CP1/connectors/0", "bad_connector"},
+		{"/app/api/stations/CP1/connectors/x", "bad_connector"},
+		{"/app/api/stations/CP1/connectors/1?budget_amount=10&budget_wh=5", "bad_budget"},
+		{"/app/api/stations/CP1/connectors/1?budget_amount=-1", "bad_budget"},
+		{"/app/api/stations/CP1/connectors/1?budget_wh=lots", "bad_budget"},
+	} {
+		if _, m := do(t, "GET", f.srv.URL+c.path, "", ""); errCode(m) != c.code {
+			t.Errorf("%s: %v, want %s", c.path, m, c.code)
+		}
+	}
+}
+
+func TestCheckoutRefusals(t *testing.T) {
+	f := setup(t, true)
+	f.online(t, "CP1")
+	f.srv.Station(t, f.op.ID, "CP-OFF", "")
+	for _, c := range []struct{ ctype, body, code string }{
+		{"text/plain", `{"station_id":"CP1","connector_id":1}`, "json_required"},
+		{"application/json", `{"station_id":"CP1","connector_id":1,"card_number":"4242"}`, "bad_request"},
+		{"application/json", `not json`, "bad_request"},
+		{"application/json", `{"station_id":"CP1","connector_id":1,"email":"nope"}`, "bad_email"},
+		{"application/json", `{"station_id":"CP-OFF","connector_id":1}`, "station_offline"},
+		{"application/json", `{"station_id":"NOPE","connector_id":1}`, "not_found"},
+		{"application/json", `{"station_id":"CP1","connector_id":0}`, "bad_connector"},
+	} {
+		if _, m := do(t, "POST", f.srv.URL+"/app/api/checkouts", c.ctype, c.body); errCode(m) != c.code {
+			t.Errorf("%s: %v, want %s", c.body, m, c.code)
+		}
+	}
+	// Nothing was held for any of them.
+	ps, err := f.srv.Store.ListSessionPayments(context.Background(), store.SessionPaymentFilter{})
+	if err != nil || len(ps) != 0 {
+		t.Fatalf("payments after refusals: %d %v", len(ps), err)
+	}
+}
+
+func TestNoTariff(t *testing.T) {
+	f := setup(t, false)
+	f.online(t, "CP1")
+	if _, m := do(t, "POST", f.srv.URL+"/app/api/checkouts", "application/json", `{"station_id":"CP1","connector_id":1}`); errCode(m) != "no_tariff" {
+		t.Fatalf("no tariff: %v", m)
+	}
+}
+
+func TestSessionPageNeedsItsToken(t *testing.T) {
+	f := setup(t, true)
+	f.online(t, "CP1")
+	code, m := do(t, "POST", f.srv.URL+"/app/api/checkouts", "application/json", `{"station_id":"CP1","connector_id":1,"email":"d@example.com"}`)
+	if code != 201 {
+		t.Fatalf("checkout: %d %v", code, m)
+	}
+	id, tok := m["payment_id"].(string), m["access_token"].(string)
+	if code, m := do(t, "GET", f.srv.URL+"/app/api/payments/"+id+"?t="+tok, "", ""); code != 200 || m["state"] != "quote" || m["checkout_url"] == nil {
+		t.Fatalf("own page: %d %v", code, m)
+	}
+	for _, q := range []string{"", "?t=", "?t=" + strings.ToUpper(tok), "?t=x" + tok} {
+		if code, _ := do(t, "GET", f.srv.URL+"/app/api/payments/"+id+q, "", ""); code != 404 {
+			t.Errorf("token %q: %d", q, code)
+		}
+	}
+	// The return page renders, with no script and a strict policy.
+	resp, err := http.Get(f.srv.URL + "/app/p/" + id + "?t=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Waiting for payment") || strings.Contains(string(b), "<script") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("return page: %s %s", resp.Status, b)
+	}
+	// Canceling before paying closes it; nothing held.
+	req, _ := http.NewRequest("POST", f.srv.URL+"/app/api/payments/"+id+"/stop", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if p, _ := f.srv.Store.GetSessionPayment(context.Background(), id); p.State != "canceled" {
+		t.Fatalf("canceled before paying: %s", p.State)
+	}
+	if code, _ := do(t, "GET", f.srv.URL+"/app/r/ZZZZ-ZZZZ", "", ""); code != 404 {
+		t.Fatalf("unknown receipt: %d", code)
+	}
+}
