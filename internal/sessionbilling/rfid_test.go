@@ -163,3 +163,40 @@ func TestRFIDSavedCardSession(t *testing.T) {
 		})
 	}
 }
+
+// TestSavedCardHoldLostInCrash: the server died between the saved card's
+// hold and its record (the payment is still a quote). The sweep asks the
+// provider again with the same key and releases the hold it finds.
+func TestSavedCardHoldLostInCrash(t *testing.T) {
+	e := newEnv(t, servertest.Options{Billing: sessionbilling.Config{SweepInterval: time.Hour}})
+	ctx := context.Background()
+	acct := e.account(store.FundingCard)
+	co, err := e.srv.Billing.StartCardSetup(ctx, acct.ID, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pay(checkout{CheckoutURL: co.URL}, "4242424242424242")
+	servertest.Eventually(t, 10*time.Second, "card saved", func() bool {
+		a, _ := e.srv.Store.GetDriverAccount(ctx, acct.ID)
+		acct = a
+		return a.PaymentMethodRef != ""
+	})
+	st := e.station("ST-LOST", "ocpp1.6")
+	past := time.Now().Add(-time.Minute)
+	p, err := e.srv.Store.ChangeSessionPayment(ctx, store.SessionPaymentChange{Payment: store.SessionPayment{
+		OperatorID: e.op.ID, Purpose: "session", Method: "saved_card", State: "quote", StationID: st.ID, AccountID: acct.ID,
+		IDToken: "0LOST", Provider: "sandbox", SettlementMode: "platform", Currency: "AUD", HoldAmount: 5000,
+		Tariff: []byte(testTariff), ExpiresAt: &past}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Billing.Sweep(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	p = e.waitState(p.ID, sessionbilling.StateVoided)
+	sb, err := e.srv.Store.SandboxPayment(ctx, p.ProviderPaymentID)
+	if err != nil || sb.Status != "voided" {
+		t.Fatalf("the lost hold at the acquirer: %+v %v", sb, err)
+	}
+	e.checkLedger()
+}

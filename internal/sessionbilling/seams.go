@@ -216,16 +216,14 @@ func (s *Service) authorizeCard(ctx context.Context, l *csms.Link, card store.Dr
 	p.SettlementMode, p.MerchantAccount = settlementMode(q.Operator), q.Operator.MerchantAccount
 	p.AuthorizedAt, p.StartDeadline = nil, nil
 	p.CardBrand, p.CardLast4 = acct.CardBrand, acct.CardLast4
+	// Should we die between the hold and its record, the sweep asks the
+	// provider again (same key, same answer) once this has passed.
+	p.ExpiresAt = &deadline
 	p, err = s.store.ChangeSessionPayment(ctx, store.SessionPaymentChange{Payment: p})
 	if err != nil {
 		return csms.AuthResult{}, err
 	}
-	pay, err := s.provider.AuthorizeOffSession(ctx, payments.AuthorizeRequest{
-		IdempotencyKey: "auth:" + p.ID, Amount: p.HoldAmount, Currency: p.Currency,
-		Description: "EV charging at " + l.StationID, CustomerRef: acct.CustomerRef, PaymentMethodRef: acct.PaymentMethodRef,
-		Metadata:   map[string]string{"payment_id": p.ID, "purpose": "session"},
-		Settlement: payments.Settlement{Mode: payments.SettlementMode(p.SettlementMode), Account: p.MerchantAccount},
-	})
+	pay, err := s.provider.AuthorizeOffSession(ctx, offSessionRequest(p, acct))
 	if err != nil {
 		_, merr := s.moveIgnoringStale(ctx, p.ID, EvDeclined, nil, func(p *store.SessionPayment, _ *store.SessionPaymentChange) error {
 			p.DeclineCode = firstNonEmpty(payments.DeclineCode(err), "provider_error")
@@ -242,4 +240,42 @@ func (s *Service) authorizeCard(ctx context.Context, l *csms.Link, card store.Dr
 		return csms.AuthResult{}, err
 	}
 	return openPaymentAuth(p, purpose), nil
+}
+
+// offSessionRequest is the hold on a saved card for payment p: the same
+// request (and idempotency key) every time it is made for p.
+func offSessionRequest(p store.SessionPayment, acct store.DriverAccount) payments.AuthorizeRequest {
+	return payments.AuthorizeRequest{
+		IdempotencyKey: "auth:" + p.ID, Amount: p.HoldAmount, Currency: p.Currency,
+		Description: "EV charging at " + p.StationID, CustomerRef: acct.CustomerRef, PaymentMethodRef: acct.PaymentMethodRef,
+		Metadata:   map[string]string{"payment_id": p.ID, "purpose": "session"},
+		Settlement: payments.Settlement{Mode: payments.SettlementMode(p.SettlementMode), Account: p.MerchantAccount},
+	}
+}
+
+// recoverOffSessionHold settles a saved-card payment whose hold was asked
+// for but never recorded (the server died in between): the provider is
+// asked again with the same key, and a hold it placed is released (the
+// station has long had its answer).
+func (s *Service) recoverOffSessionHold(ctx context.Context, p store.SessionPayment) error {
+	acct, err := s.store.GetDriverAccount(ctx, p.AccountID)
+	if err != nil {
+		return err
+	}
+	pay, err := s.provider.AuthorizeOffSession(ctx, offSessionRequest(p, acct))
+	if err != nil {
+		if payments.Retryable(err) {
+			return err
+		}
+		_, err = s.moveIgnoringStale(ctx, p.ID, EvDeclined, nil, func(p *store.SessionPayment, _ *store.SessionPaymentChange) error {
+			p.DeclineCode = firstNonEmpty(payments.DeclineCode(err), "provider_error")
+			return nil
+		})
+		return err
+	}
+	if _, err := s.moveIgnoringStale(ctx, p.ID, EvAuthorized, nil, s.authorizedEdit(&pay)); err != nil {
+		return err
+	}
+	_, err = s.moveIgnoringStale(ctx, p.ID, EvNoStart, nil, s.releaseEdit("interrupted"))
+	return err
 }

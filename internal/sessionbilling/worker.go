@@ -619,7 +619,9 @@ func (s *Service) Sweep(ctx context.Context, offline bool) error {
 		var err error
 		switch State(p.State) {
 		case StateQuote:
-			if p.ExpiresAt != nil && now.After(p.ExpiresAt.Add(time.Minute)) {
+			if p.Method == "saved_card" && p.ExpiresAt != nil && now.After(*p.ExpiresAt) {
+				err = s.recoverOffSessionHold(ctx, p)
+			} else if p.ExpiresAt != nil && now.After(p.ExpiresAt.Add(time.Minute)) {
 				if p.ProviderPaymentID != "" {
 					if p, err = s.Reconcile(ctx, p.ID); err != nil {
 						break
