@@ -681,3 +681,41 @@ func TestPluggedInBeforePaying(t *testing.T) {
 	}
 	e.checkLedger()
 }
+
+// TestEnergyAndTimeTariff: a station-level tariff that also prices
+// charging time (most specific assignment wins): 20 kWh in one hour of
+// charging at $0.40/kWh + $6.00/h + $1.00 = $15.00 on a 2.1 station.
+func TestEnergyAndTimeTariff(t *testing.T) {
+	e := newEnv(t, servertest.Options{})
+	ctx := context.Background()
+	st := e.station("ST-TIME", "ocpp2.1")
+	tr, err := e.srv.Store.SaveTariff(ctx, store.Tariff{OperatorID: e.op.ID, Name: "time", Body: []byte(`{"country_code":"AU","party_id":"CST","id":"T2",
+		"currency":"AUD","type":"AD_HOC_PAYMENT","elements":[{"price_components":[{"type":"ENERGY","price":0.40,"step_size":1},
+		{"type":"TIME","price":6.00,"step_size":60},{"type":"FLAT","price":1.00,"step_size":1}]}],"last_updated":"2026-01-01T00:00:00Z",
+		"chargestar":{"tax":{"name":"GST","rate":0.1,"included":true},"hold_amount":6000}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Store.AssignTariff(ctx, store.TariffAssignment{OperatorID: e.op.ID, Scope: store.ScopeStation, ScopeID: st.ID, TariffID: tr.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.checkout(st.ID, "")
+	if c.HoldAmount != 6000 {
+		t.Fatalf("hold %d: the station's tariff should apply", c.HoldAmount)
+	}
+	e.pay(c, "4242424242424242")
+	s := newSession(t, st, "ocpp2.1")
+	token := s.acceptRemoteStart()
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	s.start(token, start, 0)
+	e.waitState(c.PaymentID, sessionbilling.StateCharging)
+	for i := 1; i <= 4; i++ {
+		s.meter(start.Add(time.Duration(i)*12*time.Minute), int64(i)*4000)
+	}
+	s.stop(start.Add(time.Hour), 20000, "EVDisconnected")
+	p := e.waitState(c.PaymentID, sessionbilling.StateCaptured)
+	if p.AmountCaptured != 1500 || p.AmountTax != 136 {
+		t.Fatalf("captured %d (GST %d), want 1500 (136)", p.AmountCaptured, p.AmountTax)
+	}
+	e.checkReceipt(p, "Charging time", "Energy", "Session fee", "$15.00")
+}
