@@ -89,6 +89,7 @@ type Store interface {
 	EffectiveTariff(ctx context.Context, stationID string) (store.Tariff, string, error)
 
 	GetSessionPayment(ctx context.Context, id string) (store.SessionPayment, error)
+	PaymentRefunds(ctx context.Context, paymentID string) ([]store.PaymentRefund, error)
 	FindSessionPayment(ctx context.Context, f store.SessionPaymentFind) (store.SessionPayment, error)
 	ListSessionPayments(ctx context.Context, f store.SessionPaymentFilter) ([]store.SessionPayment, error)
 
@@ -292,6 +293,8 @@ type Billing interface {
 	// Stop stops a session's charging, or cancels a session that has not
 	// started.
 	Stop(ctx context.Context, paymentID string) (store.SessionPayment, error)
+	// Refund requests a refund of a captured session payment.
+	Refund(ctx context.Context, paymentID string, amount int64, reason string) (store.PaymentRefund, error)
 	// Receipt builds a settled session's receipt.
 	Receipt(ctx context.Context, p store.SessionPayment) (receipt.Receipt, error)
 	WalletBalance(ctx context.Context, acct store.DriverAccount) (ledger.Balance, error)

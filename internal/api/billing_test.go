@@ -628,3 +628,28 @@ func TestDriverAccounts(t *testing.T) {
 		{name: "closed: card setup", method: "POST", path: accPath + "/card-setup", token: e.admin, status: 409, code: codeAccountIneligible},
 	})
 }
+
+// TestRefunds: a refund is recorded at once (202 pending) and listed; an
+// amount beyond what was captured, or a payment not captured, is 409.
+// (The provider call and the booking are sessionbilling's, tested there
+// end to end.)
+func TestRefunds(t *testing.T) {
+	e := newEnv(t)
+	a := e.a
+	var ref Refund
+	e.decode(e.mustDo("POST", "/api/v1/payments/"+a.payment.ID+"/refunds", a.token, map[string]any{"amount": 100, "reason": "requested_by_customer"}, 202), &ref)
+	if ref.PaymentID != a.payment.ID || ref.Amount != 100 || ref.Tax != 9 || ref.State != "pending" || ref.Currency != "AUD" {
+		t.Fatalf("refund = %+v", ref)
+	}
+	r := e.mustDo("POST", "/api/v1/payments/"+a.payment.ID+"/refunds", a.token, map[string]any{"amount": 400}, 409)
+	if !bytes.Contains(r.body, []byte(codeNotRefundable)) {
+		t.Errorf("over-refund: %s", r.body)
+	}
+	e.mustDo("POST", "/api/v1/payments/"+a.payment.ID+"/refunds", a.token, map[string]any{"reason": "because"}, 409)
+	e.mustDo("POST", "/api/v1/payments/"+e.openPayment(a, "charging").ID+"/refunds", a.token, nil, 409)
+	var list List[Refund]
+	e.decode(e.mustDo("GET", "/api/v1/payments/"+a.payment.ID+"/refunds", a.token, nil, 200), &list)
+	if len(list.Items) != 1 || list.Items[0].ID != ref.ID {
+		t.Fatalf("refunds = %+v", list.Items)
+	}
+}

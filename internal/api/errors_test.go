@@ -50,6 +50,7 @@ func TestEveryBodyRouteRejectsBadJSON(t *testing.T) {
 		"/api/v1/driver-accounts/{accountId}/cards":      "/api/v1/driver-accounts/" + e.account.ID + "/cards",
 		"/api/v1/driver-accounts/{accountId}/top-ups":    "/api/v1/driver-accounts/" + e.account.ID + "/top-ups",
 		"/api/v1/driver-accounts/{accountId}/card-setup": "/api/v1/driver-accounts/" + e.account.ID + "/card-setup",
+		"/api/v1/payments/{paymentId}/refunds":           "/api/v1/payments/" + e.a.payment.ID + "/refunds",
 	}
 	for path, item := range e.doc.doc["paths"].(map[string]any) {
 		for method, o := range item.(map[string]any) {

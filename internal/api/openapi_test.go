@@ -60,6 +60,8 @@ var contractRoutes = []string{
 	"GET /api/v1/payments",
 	"GET /api/v1/payments/{paymentId}",
 	"POST /api/v1/payments/{paymentId}/stop",
+	"POST /api/v1/payments/{paymentId}/refunds",
+	"GET /api/v1/payments/{paymentId}/refunds",
 	"GET /api/v1/payments/{paymentId}/receipt",
 	"POST /api/v1/driver-accounts",
 	"GET /api/v1/driver-accounts",

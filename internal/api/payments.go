@@ -283,3 +283,74 @@ func (h *handler) sessionReceipt(w http.ResponseWriter, r *http.Request, p princ
 	}
 	return h.writeReceipt(w, r, pay, "session", s.ID)
 }
+
+// Refund is a refund of (part of) a captured session payment.
+type Refund struct {
+	ID               string     `json:"id" example:"ref_abcdefghijklmnopqrstuvwx"`
+	PaymentID        string     `json:"payment_id"`
+	Amount           int64      `json:"amount" doc:"Minor units, tax included."`
+	Tax              int64      `json:"tax" doc:"The tax (GST) within amount, returned to the driver with it."`
+	Currency         string     `json:"currency"`
+	Reason           string     `json:"reason,omitempty" enum:"requested_by_customer,duplicate,fraudulent"`
+	State            string     `json:"state" enum:"pending,succeeded,failed" doc:"pending: the provider is being asked; succeeded: the money is on its way back; failed: the provider refused (error says why)."`
+	ProviderRefundID string     `json:"provider_refund_id,omitempty"`
+	Error            string     `json:"error,omitempty"`
+	CreatedAt        time.Time  `json:"created_at"`
+	SettledAt        *time.Time `json:"settled_at"`
+}
+
+// CreateRefundRequest asks for a refund.
+type CreateRefundRequest struct {
+	Amount int64  `json:"amount,omitempty" doc:"Minor units; omit (or 0) to refund everything not yet refunded."`
+	Reason string `json:"reason,omitempty" enum:"requested_by_customer,duplicate,fraudulent"`
+}
+
+func refundOut(r store.PaymentRefund, currency string) Refund {
+	return Refund{ID: r.ID, PaymentID: r.PaymentID, Amount: r.Amount, Tax: r.Tax, Currency: currency, Reason: r.Reason, State: r.State,
+		ProviderRefundID: r.ProviderRefundID, Error: r.Error, CreatedAt: r.CreatedAt.UTC(), SettledAt: utcPtr(r.SettledAt)}
+}
+
+func (h *handler) createRefund(w http.ResponseWriter, r *http.Request, p principal) error {
+	pay, err := h.paymentFor(r, p)
+	if err != nil {
+		return err
+	}
+	var req CreateRefundRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	if req.Amount < 0 {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "amount must not be negative")
+	}
+	bs, err := h.billingService()
+	if err != nil {
+		return err
+	}
+	ref, err := bs.Refund(r.Context(), pay.ID, req.Amount, req.Reason)
+	if errors.Is(err, sessionbilling.ErrNotRefundable) {
+		return errorf(http.StatusConflict, codeNotRefundable, "%s", cleanErr(err))
+	}
+	if err != nil {
+		return billingError(err, "payment", pay.ID)
+	}
+	w.Header().Set("Location", Prefix+"payments/"+pay.ID+"/refunds")
+	writeJSON(w, http.StatusAccepted, refundOut(ref, pay.Currency))
+	return nil
+}
+
+func (h *handler) listRefunds(w http.ResponseWriter, r *http.Request, p principal) error {
+	pay, err := h.paymentFor(r, p)
+	if err != nil {
+		return err
+	}
+	refunds, err := h.store.PaymentRefunds(r.Context(), pay.ID)
+	if err != nil {
+		return err
+	}
+	out := List[Refund]{Items: make([]Refund, 0, len(refunds))}
+	for _, ref := range refunds {
+		out.Items = append(out.Items, refundOut(ref, pay.Currency))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -275,6 +275,14 @@ func (h *handler) routeTable() []route {
 			desc: "Asks the station to stop the session (the capture follows its stop report); a session not started yet is canceled " +
 				"and its hold released. A payment already settled is answered as it is. No body. 409 not_a_session for a top-up.",
 			ok: 200, resp: Payment{}, errs: []int{e400, e401, e404, e409}},
+		{method: "POST", pattern: "/api/v1/payments/{paymentId}/refunds", handle: h.createRefund,
+			id: "createRefund", tag: tagPayments, summary: "Refund a captured session payment",
+			desc: "Refunds amount (omitted: everything not yet refunded) of a captured session payment, with its share of GST. " +
+				"The refund is recorded at once (202, state pending) and made at the provider under its own idempotency key; " +
+				"the ledger books it when the provider confirms. 409 not_refundable when the payment is not captured or the amount exceeds what is left.",
+			body: CreateRefundRequest{}, bodyOpt: true, ok: 202, resp: Refund{}, errs: []int{e400, e401, e404, e409, e413, e502}},
+		{method: "GET", pattern: "/api/v1/payments/{paymentId}/refunds", handle: h.listRefunds,
+			id: "listRefunds", tag: tagPayments, summary: "A payment's refunds, oldest first", ok: 200, resp: List[Refund]{}, errs: read},
 		{method: "GET", pattern: "/api/v1/payments/{paymentId}/receipt", handle: h.paymentReceipt,
 			id: "getPaymentReceipt", tag: tagPayments, summary: "The payment's receipt (HTML or PDF)", desc: receiptDoc,
 			query: receiptQuery, ok: 200, media: receiptMedia, errs: read},

@@ -167,6 +167,12 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			{method: "POST", path: "/api/v1/payments/" + bOpen.ID + "/stop", unknownPath: "/api/v1/payments/pay_nope/stop", foreignID: bOpen.ID, unknownID: "pay_nope"},
 			{method: "POST", path: "/api/v1/payments/" + topUp.PaymentID + "/stop", unknownPath: "/api/v1/payments/pay_nope/stop", foreignID: topUp.PaymentID, unknownID: "pay_nope"},
 		},
+		"POST /api/v1/payments/{paymentId}/refunds": {
+			{method: "POST", path: "/api/v1/payments/" + b.payment.ID + "/refunds", body: `{"amount":1}`, unknownPath: "/api/v1/payments/pay_nope/refunds", foreignID: b.payment.ID, unknownID: "pay_nope"},
+		},
+		"GET /api/v1/payments/{paymentId}/refunds": {
+			{method: "GET", path: "/api/v1/payments/" + b.payment.ID + "/refunds", unknownPath: "/api/v1/payments/pay_nope/refunds", foreignID: b.payment.ID, unknownID: "pay_nope"},
+		},
 		"GET /api/v1/payments/{paymentId}/receipt": {
 			{method: "GET", path: "/api/v1/payments/" + b.payment.ID + "/receipt", unknownPath: "/api/v1/payments/pay_nope/receipt", foreignID: b.payment.ID, unknownID: "pay_nope"},
 		},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -718,4 +719,52 @@ func TestEnergyAndTimeTariff(t *testing.T) {
 		t.Fatalf("captured %d (GST %d), want 1500 (136)", p.AmountCaptured, p.AmountTax)
 	}
 	e.checkReceipt(p, "Charging time", "Energy", "Session fee", "$15.00")
+}
+
+// TestRefunds: an operator refunds part of a captured session, then the
+// rest; the acquirer, the payment and the ledger agree, and nothing more
+// can be refunded.
+func TestRefunds(t *testing.T) {
+	e := newEnv(t, servertest.Options{})
+	ctx := context.Background()
+	st := e.station("ST-REFUND", "ocpp1.6")
+	c := e.checkout(st.ID, "")
+	e.pay(c, "4242424242424242")
+	s := newSession(t, st, "ocpp1.6")
+	token := s.acceptRemoteStart()
+	start := time.Now().Add(-time.Hour)
+	s.start(token, start, 0)
+	e.waitState(c.PaymentID, sessionbilling.StateCharging)
+	s.stop(start.Add(time.Hour), 20000, "Local")
+	p := e.waitState(c.PaymentID, sessionbilling.StateCaptured)
+	if _, err := e.srv.Billing.Refund(ctx, p.ID, 1200, ""); !errors.Is(err, sessionbilling.ErrNotRefundable) {
+		t.Fatalf("refund beyond the capture: %v", err)
+	}
+	if _, err := e.srv.Billing.Refund(ctx, p.ID, 500, "requested_by_customer"); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Eventually(t, 10*time.Second, "first refund", func() bool { return e.payment(p.ID).AmountRefunded == 500 })
+	r2, err := e.srv.Billing.Refund(ctx, p.ID, 0, "")
+	if err != nil || r2.Amount != 600 || r2.Tax != 55 {
+		t.Fatalf("the rest: %+v %v", r2, err)
+	}
+	servertest.Eventually(t, 10*time.Second, "second refund", func() bool { return e.payment(p.ID).AmountRefunded == 1100 })
+	if _, err := e.srv.Billing.Refund(ctx, p.ID, 0, ""); !errors.Is(err, sessionbilling.ErrNotRefundable) {
+		t.Fatalf("refund of a fully refunded payment: %v", err)
+	}
+	refunds, _ := e.srv.Store.PaymentRefunds(ctx, p.ID)
+	if len(refunds) != 2 || refunds[0].Tax != 45 || refunds[0].State != "succeeded" || refunds[1].State != "succeeded" || refunds[0].ProviderRefundID == "" {
+		t.Fatalf("refunds: %+v", refunds)
+	}
+	sb, _ := e.srv.Store.SandboxPayment(ctx, p.ProviderPaymentID)
+	if sb.AmountRefunded != 1100 {
+		t.Fatalf("refunded at the acquirer: %d", sb.AmountRefunded)
+	}
+	payable, _ := e.srv.Store.LedgerBalance(ctx, ledger.OperatorPayableAccount(e.op.ID, "AUD"))
+	tax, _ := e.srv.Store.LedgerBalance(ctx, ledger.TaxPayableAccount(e.op.ID, "AUD"))
+	if payable.Posted() != 0 || tax.Posted() != 0 {
+		t.Fatalf("after a full refund: payable %d, tax %d", payable.Posted(), tax.Posted())
+	}
+	e.checkLedger()
+	e.checkReceipt(e.payment(p.ID), "Refunded")
 }

@@ -27,6 +27,8 @@ type live struct {
 	BudgetSeconds int64
 }
 
+var zeroTime time.Time
+
 // jobParallelism bounds the outbox calls in flight (a station may take
 // its whole call timeout to answer).
 const jobParallelism = 16
@@ -432,6 +434,8 @@ func (s *Service) doJob(ctx context.Context, j store.PaymentJob) error {
 			return done()
 		}
 		return s.void(ctx, p, j)
+	case jobRefund:
+		return s.refund(ctx, p, j)
 	}
 	s.log.Error("unknown payment job", "kind", j.Kind, "job_id", j.ID)
 	return done()

@@ -158,6 +158,9 @@ type SessionPaymentChange struct {
 	Jobs []PaymentJob
 	// DoneJob marks an outbox job done in the same transaction.
 	DoneJob int64
+	// Refund, when set, is inserted (new id) or has its state, provider
+	// id, error and settlement time updated.
+	Refund *PaymentRefund
 	// Session, when the payment has a session, is updated with the
 	// payment's status and amounts (sessions.payment_status, amount_total,
 	// amount_tax), which the sessions API shows.
@@ -262,6 +265,18 @@ func (s *Store) ChangeSessionPayment(ctx context.Context, c SessionPaymentChange
 			}
 			if _, err := w.exec(ctx, `INSERT INTO payment_jobs (payment_id, kind, idem_key, due_at, created_at) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (idem_key) DO NOTHING`, p.ID, j.Kind, j.IdemKey, s.d.ts(due), s.d.ts(now)); err != nil {
+				return err
+			}
+		}
+		if r := c.Refund; r != nil {
+			if r.CreatedAt.IsZero() {
+				r.CreatedAt = now
+			}
+			if _, err := w.exec(ctx, `INSERT INTO payment_refunds (id, payment_id, amount, tax, reason, state, provider_refund_id, error, created_at, settled_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (id) DO UPDATE SET state = excluded.state, provider_refund_id = excluded.provider_refund_id,
+				error = excluded.error, settled_at = excluded.settled_at`,
+				r.ID, p.ID, r.Amount, r.Tax, r.Reason, r.State, r.ProviderRefundID, r.Error, s.d.ts(r.CreatedAt), s.d.nts(r.SettledAt)); err != nil {
 				return err
 			}
 		}
@@ -475,3 +490,34 @@ func (s *Store) SessionsToBill(ctx context.Context, limit int) (started, stopped
 
 // SessionPaymentLink pairs a payment and a session.
 type SessionPaymentLink struct{ PaymentID, SessionID string }
+
+// PaymentRefund is a refund of (part of) a captured payment.
+type PaymentRefund struct {
+	ID               string // "ref_…"
+	PaymentID        string
+	Amount           int64 // minor units, tax included
+	Tax              int64 // the tax within Amount
+	Reason           string
+	State            string // pending, succeeded, failed
+	ProviderRefundID string
+	Error            string
+	CreatedAt        time.Time
+	SettledAt        *time.Time
+}
+
+// NewRefundID returns a fresh refund id.
+func NewRefundID() string { return newID("ref_") }
+
+// PaymentRefunds lists a payment's refunds, oldest first.
+func (s *Store) PaymentRefunds(ctx context.Context, paymentID string) ([]PaymentRefund, error) {
+	rows, err := s.query(ctx, `SELECT id, payment_id, amount, tax, reason, state, provider_refund_id, error, created_at, settled_at
+		FROM payment_refunds WHERE payment_id = $1 ORDER BY created_at, id`, paymentID)
+	if err != nil {
+		return nil, wrap("payment refunds", err)
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (PaymentRefund, error) {
+		var r PaymentRefund
+		err := sc.Scan(&r.ID, &r.PaymentID, &r.Amount, &r.Tax, &r.Reason, &r.State, &r.ProviderRefundID, &r.Error, tsCol(&r.CreatedAt), ntsCol(&r.SettledAt))
+		return r, err
+	}, "payment refunds")
+}

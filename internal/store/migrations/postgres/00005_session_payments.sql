@@ -147,6 +147,22 @@ CREATE TABLE payment_jobs (
 );
 CREATE INDEX payment_jobs_due ON payment_jobs (due_at, id) WHERE done_at IS NULL;
 
+-- Refunds of captured payments: requested (pending, with a job in the
+-- outbox), then succeeded or failed at the provider.
+CREATE TABLE payment_refunds (
+    id                 text COLLATE "C" NOT NULL PRIMARY KEY, -- ref_...
+    payment_id         text COLLATE "C" NOT NULL REFERENCES session_payments (id),
+    amount             bigint      NOT NULL CHECK (amount > 0),
+    tax                bigint      NOT NULL DEFAULT 0,
+    reason             text        NOT NULL DEFAULT '',
+    state              text        NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+    provider_refund_id text COLLATE "C" NOT NULL DEFAULT '',
+    error              text        NOT NULL DEFAULT '',
+    created_at         timestamptz NOT NULL,
+    settled_at         timestamptz
+);
+CREATE INDEX payment_refunds_payment ON payment_refunds (payment_id, created_at);
+
 -- Webhook events applied, by the provider's event id: a redelivery is
 -- recognised and acknowledged without effect.
 CREATE TABLE payment_webhook_events (
@@ -160,6 +176,7 @@ CREATE TABLE payment_webhook_events (
 
 -- +goose Down
 DROP TABLE payment_webhook_events;
+DROP TABLE payment_refunds;
 DROP TABLE payment_jobs;
 DROP TABLE session_payments;
 DROP TABLE driver_cards;

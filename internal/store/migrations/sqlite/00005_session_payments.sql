@@ -147,6 +147,22 @@ CREATE TABLE payment_jobs (
 ) STRICT;
 CREATE INDEX payment_jobs_due ON payment_jobs (due_at, id) WHERE done_at IS NULL;
 
+-- Refunds of captured payments: requested (pending, with a job in the
+-- outbox), then succeeded or failed at the provider.
+CREATE TABLE payment_refunds (
+    id                 TEXT    NOT NULL PRIMARY KEY, -- ref_...
+    payment_id         TEXT    NOT NULL REFERENCES session_payments (id),
+    amount             INTEGER NOT NULL CHECK (amount > 0),
+    tax                INTEGER NOT NULL DEFAULT 0,
+    reason             TEXT    NOT NULL DEFAULT '',
+    state              TEXT    NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+    provider_refund_id TEXT    NOT NULL DEFAULT '',
+    error              TEXT    NOT NULL DEFAULT '',
+    created_at         INTEGER NOT NULL,
+    settled_at         INTEGER
+) STRICT;
+CREATE INDEX payment_refunds_payment ON payment_refunds (payment_id, created_at);
+
 -- Webhook events applied, by the provider's event id: a redelivery is
 -- recognised and acknowledged without effect.
 CREATE TABLE payment_webhook_events (
@@ -160,6 +176,7 @@ CREATE TABLE payment_webhook_events (
 
 -- +goose Down
 DROP TABLE payment_webhook_events;
+DROP TABLE payment_refunds;
 DROP TABLE payment_jobs;
 DROP TABLE session_payments;
 DROP TABLE driver_cards;
