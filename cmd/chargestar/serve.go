@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	netmail "net/mail"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/config"
+	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/server"
 	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
@@ -37,6 +40,10 @@ type serverFlags struct {
 	stripeAPIURL      string
 	startTimeout      time.Duration
 	offlineDeadline   time.Duration
+	smtpAddr          string
+	smtpUser          string
+	smtpPassword      string
+	mailFrom          string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat string) {
@@ -47,6 +54,10 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultDB, defaultLogFormat str
 	fs.StringVar(&f.stripeKey, "stripe-secret-key", "", "--payments stripe: the platform's Stripe secret key (sk_…)")
 	fs.StringVar(&f.stripeWebhook, "stripe-webhook-secret", "", "--payments stripe: signing secrets (whsec_…) of the webhook endpoints delivering to /webhooks/stripe, comma separated (platform and Connect)")
 	fs.StringVar(&f.stripeAPIURL, "stripe-api-url", "", "--payments stripe: Stripe API base URL (default https://api.stripe.com; stripe-mock for testing)")
+	fs.StringVar(&f.smtpAddr, "smtp-addr", "", "SMTP server (host:port) for receipts and sign-in codes; unset: emails are written to the log")
+	fs.StringVar(&f.smtpUser, "smtp-username", "", "SMTP user name (PLAIN authentication, after STARTTLS)")
+	fs.StringVar(&f.smtpPassword, "smtp-password", "", "SMTP password (prefer CHARGESTAR_SMTP_PASSWORD)")
+	fs.StringVar(&f.mailFrom, "mail-from", "NextCharge <receipts@nextcharge.example>", "sender of drivers' emails")
 	fs.DurationVar(&f.startTimeout, "start-timeout", 3*time.Minute, "release a paid hold when the station has not started charging within this time")
 	fs.DurationVar(&f.offlineDeadline, "offline-stop-deadline", 2*time.Hour, "finish a paid session from its last meter reading when its station has been offline this long")
 	fs.DurationVar(&f.heartbeatInterval, "heartbeat-interval", 5*time.Minute, "heartbeat interval told to stations at boot")
@@ -97,6 +108,14 @@ func (f *serverFlags) check() error {
 	if f.offlineDeadline < time.Minute {
 		return config.Usagef("--offline-stop-deadline / CHARGESTAR_OFFLINE_STOP_DEADLINE must be at least 1m")
 	}
+	if f.smtpAddr != "" {
+		if _, _, err := net.SplitHostPort(f.smtpAddr); err != nil {
+			return config.Usagef("--smtp-addr / CHARGESTAR_SMTP_ADDR must be host:port, got %q", f.smtpAddr)
+		}
+		if _, err := netmail.ParseAddress(f.mailFrom); err != nil {
+			return config.Usagef("--mail-from / CHARGESTAR_MAIL_FROM must be an email address, got %q", f.mailFrom)
+		}
+	}
 	if f.logRetention < 0 {
 		return config.Usagef("--message-log-retention / CHARGESTAR_MESSAGE_LOG_RETENTION must not be negative")
 	}
@@ -130,8 +149,16 @@ func (f *serverFlags) serverConfig(log *slog.Logger) server.Config {
 		DebugAddr: f.debugAddr, MessageLogRetention: f.logRetention,
 		PublicURL: f.publicURL, StripeSecretKey: f.stripeKey, StripeAPIURL: f.stripeAPIURL,
 		StripeWebhookSecrets: splitList(f.stripeWebhook),
-		Billing:              sessionbilling.Config{StartTimeout: f.startTimeout, OfflineStopDeadline: f.offlineDeadline},
+		Billing:              sessionbilling.Config{StartTimeout: f.startTimeout, OfflineStopDeadline: f.offlineDeadline, Mailer: f.mailer()},
 	}
+}
+
+// mailer is the configured SMTP mailer, or nil (billing then logs emails).
+func (f *serverFlags) mailer() mail.Mailer {
+	if f.smtpAddr == "" {
+		return nil
+	}
+	return &mail.SMTPMailer{Addr: f.smtpAddr, Username: f.smtpUser, Password: f.smtpPassword, From: f.mailFrom}
 }
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments/sandbox"
 	"github.com/chargestar/chargestar/internal/servertest"
@@ -767,4 +768,32 @@ func TestRefunds(t *testing.T) {
 	}
 	e.checkLedger()
 	e.checkReceipt(e.payment(p.ID), "Refunded")
+}
+
+// TestReceiptEmailed: a driver who gave an address gets the receipt, with
+// its PDF, once.
+func TestReceiptEmailed(t *testing.T) {
+	mailer := &mail.LogMailer{}
+	e := newEnv(t, servertest.Options{Billing: sessionbilling.Config{Mailer: mailer}})
+	st := e.station("ST-MAIL", "ocpp1.6")
+	c := e.checkout(st.ID, `,"email":"driver@example.com"`)
+	e.pay(c, "4242424242424242")
+	s := newSession(t, st, "ocpp1.6")
+	token := s.acceptRemoteStart()
+	start := time.Now().Add(-time.Hour)
+	s.start(token, start, 0)
+	e.waitState(c.PaymentID, sessionbilling.StateCharging)
+	s.stop(start.Add(time.Hour), 20000, "Local")
+	p := e.waitState(c.PaymentID, sessionbilling.StateCaptured)
+	servertest.Eventually(t, 10*time.Second, "receipt email", func() bool { return len(mailer.Sent()) > 0 })
+	time.Sleep(100 * time.Millisecond)
+	sent := mailer.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d emails", len(sent))
+	}
+	m := sent[0]
+	if m.To != "driver@example.com" || !strings.Contains(m.Subject, "$11.00") || !strings.Contains(m.Text, p.ReceiptCode) ||
+		len(m.Attachments) != 1 || !bytes.HasPrefix(m.Attachments[0].Data, []byte("%PDF-")) {
+		t.Fatalf("email: %+v", m)
+	}
 }

@@ -22,6 +22,9 @@ const (
 	jobRemoteStop  = "remote_stop"
 	jobCapture     = "capture"
 	jobVoid        = "void"
+	// jobReceiptEmail mails the receipt (at least once: a crash between
+	// the send and its record sends it again).
+	jobReceiptEmail = "receipt_email"
 )
 
 // editFunc fills in a move: the payment's new fields, and the ledger
@@ -246,8 +249,18 @@ func (s *Service) capturedEdit(amount int64, jobID int64) editFunc {
 		split.Net = amount - tax - split.PlatformFee
 		c.HoldKey = holdKey(p.ID)
 		c.Capture = &ledger.CaptureParams{Key: captureKey(p.ID), Operator: p.OperatorID, Split: split}
+		c.Jobs = append(c.Jobs, receiptEmailJob(p)...)
 		return nil
 	}
+}
+
+// receiptEmailJob sends the receipt to a driver who gave an address,
+// once (its key is the payment's).
+func receiptEmailJob(p *store.SessionPayment) []store.PaymentJob {
+	if p.Email == "" || p.Purpose != "session" {
+		return nil
+	}
+	return []store.PaymentJob{{Kind: jobReceiptEmail, IdemKey: "email:" + p.ID}}
 }
 
 // voidedEdit books a confirmed release of the hold.
@@ -263,6 +276,9 @@ func (s *Service) voidedEdit(jobID int64) editFunc {
 		if p.Purpose != "topup" {
 			c.HoldKey = holdKey(p.ID)
 			c.Void = &ledger.VoidParams{Key: voidKey(p.ID)}
+		}
+		if p.SessionID != "" {
+			c.Jobs = append(c.Jobs, receiptEmailJob(p)...)
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package sessionbilling
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/billing"
+	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/receipt"
 	"github.com/chargestar/chargestar/internal/store"
 )
@@ -184,4 +186,27 @@ func (s *Service) FindReceipt(ctx context.Context, code string) (store.SessionPa
 		return store.SessionPayment{}, store.ErrNotFound
 	}
 	return s.store.FindSessionPayment(ctx, store.SessionPaymentFind{ReceiptCode: c})
+}
+
+// emailReceipt mails a settled session's receipt: a short text with the
+// link, and the PDF.
+func (s *Service) emailReceipt(ctx context.Context, p store.SessionPayment) error {
+	r, err := s.Receipt(ctx, p)
+	if err != nil {
+		return err
+	}
+	var pdf bytes.Buffer
+	if err := receipt.WritePDF(&pdf, r); err != nil {
+		return err
+	}
+	where := r.Seller.Name
+	if r.SiteName != "" {
+		where = r.SiteName
+	}
+	subject := fmt.Sprintf("Your charging receipt — %s at %s", billing.FormatMoney(r.Total, r.Currency), where)
+	text := fmt.Sprintf("Thank you for charging with NextCharge.\n\n%s\nStation %s, connector %d\nTotal: %s\nStatus: %s\n\n"+
+		"Your receipt %s is attached, and online at %s/app/r/%s\n",
+		where, r.StationID, r.ConnectorID, billing.FormatMoney(r.Total, r.Currency), r.Status, r.Code, s.cfg.BaseURL, r.Code)
+	return s.cfg.Mailer.Send(ctx, mail.Message{To: p.Email, Subject: subject, Text: text,
+		Attachments: []mail.Attachment{{Name: "receipt-" + r.Code + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}}})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments"
 	"github.com/chargestar/chargestar/internal/store"
@@ -73,7 +74,10 @@ type Config struct {
 	// hundredths of a percent (default 0: the platform charges per
 	// station, not per session).
 	PlatformFeeBasisPoints int64
-	Now                    func() time.Time
+	// Mailer sends receipts to drivers who gave an address (default: the
+	// log).
+	Mailer mail.Mailer
+	Now    func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -145,6 +149,9 @@ func New(st *store.Store, provider payments.Provider, inner csms.Authorizer, cfg
 	cfg.defaults()
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.Mailer == nil {
+		cfg.Mailer = &mail.LogMailer{Log: log}
 	}
 	s := &Service{store: st, provider: provider, inner: inner, cfg: cfg, log: log.With("component", "billing"),
 		notes: make([]chan note, noteShards), metered: map[string]struct{}{}, meteredKick: make(chan struct{}, 1), kick: make(chan struct{}, 1)}

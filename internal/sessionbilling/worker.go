@@ -436,6 +436,15 @@ func (s *Service) doJob(ctx context.Context, j store.PaymentJob) error {
 		return s.void(ctx, p, j)
 	case jobRefund:
 		return s.refund(ctx, p, j)
+	case jobReceiptEmail:
+		if err := s.emailReceipt(ctx, p); err != nil {
+			if j.Attempts >= 8 {
+				s.log.Error("giving up on a receipt email", "payment_id", p.ID, "err", err)
+				return done()
+			}
+			return err
+		}
+		return done()
 	}
 	s.log.Error("unknown payment job", "kind", j.Kind, "job_id", j.ID)
 	return done()
