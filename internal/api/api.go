@@ -116,6 +116,9 @@ type Deps struct {
 	// Billing is session billing (tariff quotes, payments, receipts); nil
 	// in tests that do not need it.
 	Billing Billing
+	// PublicURL is the server's address as drivers reach it, for the QR
+	// codes of sticker sheets; "" uses the request's host.
+	PublicURL string
 	// AdminToken is CHARGESTAR_ADMIN_TOKEN: a bearer token with exactly this
 	// value is a platform administrator. "" disables it.
 	AdminToken string
@@ -129,6 +132,7 @@ type handler struct {
 	store     Store
 	csms      CSMS
 	billing   Billing // nil: the billing routes answer 503
+	publicURL string
 	adminHash [sha256.Size]byte
 	hasAdmin  bool
 	log       *slog.Logger
@@ -142,7 +146,7 @@ type handler struct {
 func New(d Deps) http.Handler { return newHandler(d) }
 
 func newHandler(d Deps) *handler {
-	h := &handler{store: d.Store, csms: d.CSMS, billing: d.Billing, log: d.Logger, now: d.Now}
+	h := &handler{store: d.Store, csms: d.CSMS, billing: d.Billing, publicURL: strings.TrimRight(d.PublicURL, "/"), log: d.Logger, now: d.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

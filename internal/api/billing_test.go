@@ -653,3 +653,21 @@ func TestRefunds(t *testing.T) {
 		t.Fatalf("refunds = %+v", list.Items)
 	}
 }
+
+// TestStationQRSheet: the sticker sheet, PDF by default or PNG, one
+// sticker per connector (or as many as asked), linking to the driver app.
+func TestStationQRSheet(t *testing.T) {
+	e := newEnv(t)
+	a := e.a
+	r := e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?connectors=2", a.token, nil, 200)
+	if r.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(r.body, []byte("%PDF-")) ||
+		!strings.Contains(r.header.Get("Content-Disposition"), "qr-") {
+		t.Fatalf("pdf: %v %q", r.header, r.body[:min(len(r.body), 16)])
+	}
+	r = e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?format=png", a.token, nil, 200)
+	if r.header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(r.body, []byte("\x89PNG")) {
+		t.Fatalf("png: %v", r.header)
+	}
+	e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?format=gif", a.token, nil, 400)
+	e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?connectors=0", a.token, nil, 400)
+}

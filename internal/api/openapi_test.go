@@ -57,6 +57,7 @@ var contractRoutes = []string{
 	"GET /api/v1/tariff-assignments",
 	"DELETE /api/v1/tariff-assignments",
 	"GET /api/v1/stations/{stationId}/tariff",
+	"GET /api/v1/stations/{stationId}/qr-sheet",
 	"GET /api/v1/payments",
 	"GET /api/v1/payments/{paymentId}",
 	"POST /api/v1/payments/{paymentId}/stop",

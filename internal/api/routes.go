@@ -275,6 +275,11 @@ func (h *handler) routeTable() []route {
 			desc: "Asks the station to stop the session (the capture follows its stop report); a session not started yet is canceled " +
 				"and its hold released. A payment already settled is answered as it is. No body. 409 not_a_session for a top-up.",
 			ok: 200, resp: Payment{}, errs: []int{e400, e401, e404, e409}},
+		{method: "GET", pattern: "/api/v1/stations/{stationId}/qr-sheet", handle: h.stationQRSheet,
+			id: "getStationQRSheet", tag: tagStations, summary: "Printable QR sticker sheet (PDF or PNG)",
+			desc: "One sticker per connector, each a QR code of the driver app's address for it ({public URL}/app/s/{stationId}/{connectorId}) with the " +
+				"operator, site, station and connector printed under it: what a driver scans to pay and charge.",
+			query: qrSheetQuery, ok: 200, media: qrSheetMedia, errs: read},
 		{method: "POST", pattern: "/api/v1/payments/{paymentId}/refunds", handle: h.createRefund,
 			id: "createRefund", tag: tagPayments, summary: "Refund a captured session payment",
 			desc: "Refunds amount (omitted: everything not yet refunded) of a captured session payment, with its share of GST. " +

@@ -152,6 +152,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			{method: "DELETE", path: "/api/v1/tariff-assignments?scope=operator&operator_id=" + b.op.ID, unknownPath: "/api/v1/tariff-assignments?scope=operator&operator_id=op_nope", foreignID: b.op.ID, unknownID: "op_nope"},
 			{method: "DELETE", path: "/api/v1/tariff-assignments?scope=station&scope_id=" + b.station, unknownPath: "/api/v1/tariff-assignments?scope=station&scope_id=CS-NOPE", foreignID: b.station, unknownID: "CS-NOPE"},
 		},
+		"GET /api/v1/stations/{stationId}/qr-sheet": {
+			{method: "GET", path: st + b.station + "/qr-sheet", unknownPath: st + "CS-NOPE/qr-sheet", foreignID: b.station, unknownID: "CS-NOPE"},
+		},
 		"GET /api/v1/stations/{stationId}/tariff": {
 			{method: "GET", path: st + b.station + "/tariff", unknownPath: st + "CS-NOPE/tariff", foreignID: b.station, unknownID: "CS-NOPE"},
 		},

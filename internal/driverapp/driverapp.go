@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -35,7 +34,8 @@ type Deps struct {
 
 type app struct {
 	Deps
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	limiter *rateLimiter
 }
 
 // New returns the /app/ handler.
@@ -43,13 +43,22 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &app{Deps: d, mux: http.NewServeMux()}
+	a := &app{Deps: d, mux: http.NewServeMux(), limiter: newRateLimiter(checkoutBurst, checkoutEvery)}
 	a.mux.HandleFunc("GET /app/api/stations/{stationId}/connectors/{connectorId}", a.quote)
 	a.mux.HandleFunc("POST /app/api/checkouts", a.checkout)
 	a.mux.HandleFunc("GET /app/api/payments/{paymentId}", a.payment)
 	a.mux.HandleFunc("POST /app/api/payments/{paymentId}/stop", a.stop)
-	a.mux.HandleFunc("GET /app/p/{paymentId}", a.returnPage)
+	a.mux.HandleFunc("GET /app/{$}", a.home)
+	a.mux.HandleFunc("GET /app/go", a.goToStation)
+	a.mux.HandleFunc("GET /app/s/{stationId}/{connectorId}", a.stationPage)
+	a.mux.HandleFunc("POST /app/s/{stationId}/{connectorId}/pay", a.pay)
+	a.mux.HandleFunc("GET /app/p/{paymentId}", a.sessionPage)
+	a.mux.HandleFunc("GET /app/p/{paymentId}/events", a.events)
+	a.mux.HandleFunc("POST /app/p/{paymentId}/stop", a.stopForm)
+	a.mux.HandleFunc("GET /app/r", a.receiptLookup)
 	a.mux.HandleFunc("GET /app/r/{code}", a.receipt)
+	a.mux.Handle("GET /app/static/", http.StripPrefix("/app/static/", staticHandler()))
+	a.mux.HandleFunc("/app/", a.notFoundPage)
 	return a
 }
 
@@ -226,6 +235,10 @@ func (a *app) checkout(w http.ResponseWriter, r *http.Request) {
 		a.billingError(w, err)
 		return
 	}
+	if !a.limiter.allow(clientKey(r)) {
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "Too many payment attempts from here. Please wait a minute and try again.")
+		return
+	}
 	co, err := a.Billing.StartCheckout(r.Context(), sessionbilling.CheckoutParams{StationID: req.StationID, ConnectorID: req.ConnectorID,
 		Budget: budget, Email: req.Email})
 	if err != nil {
@@ -273,7 +286,13 @@ type PaymentView struct {
 	AmountTotal   int64      `json:"amount_total"`
 	AmountTax     int64      `json:"amount_tax"`
 	ReceiptCode   string     `json:"receipt_code,omitempty"`
-	Message       string     `json:"message"`
+	PowerW        int64      `json:"power_w,omitempty"`
+	// Remaining is what is left of the driver's budget (or the hold), -1
+	// when not meaningful.
+	Remaining int64  `json:"remaining"`
+	Headline  string `json:"headline"`
+	Tone      string `json:"tone"` // status colour: ok, info, warn, bad
+	Message   string `json:"message"`
 }
 
 func (a *app) view(r *http.Request, p store.SessionPayment) PaymentView {
@@ -284,16 +303,62 @@ func (a *app) view(r *http.Request, p store.SessionPayment) PaymentView {
 	if sessionbilling.State(p.State) == sessionbilling.StateQuote {
 		v.CheckoutURL = p.CheckoutURL
 	}
+	v.Remaining = -1
 	if p.SessionID != "" {
 		if sess, err := a.Store.GetSession(r.Context(), "", p.SessionID); err == nil {
 			v.EnergyWh = sess.EnergyWh
+		}
+		if sessionStatus(p) == model.SessionActive {
+			if mvs, err := a.Store.LatestMeterValues(r.Context(), p.SessionID, 1); err == nil {
+				for _, mv := range mvs {
+					if mv.PowerW != nil {
+						v.PowerW = int64(*mv.PowerW + 0.5)
+					}
+				}
+			}
 		}
 		if c, ok, err := a.Billing.SessionCost(r.Context(), model.Session{ID: p.SessionID, Status: sessionStatus(p)}); err == nil && ok {
 			v.RunningCost = c.Total
 		}
 	}
+	if sessionbilling.State(p.State) == sessionbilling.StateCharging {
+		limit := p.HoldAmount
+		if p.StopAtCost > 0 {
+			limit = p.StopAtCost
+		}
+		v.Remaining = max(limit-v.RunningCost, 0)
+	}
 	v.Message = message(p)
+	v.Headline, v.Tone = headline(p)
 	return v
+}
+
+// headline is the session page's title and status colour.
+func headline(p store.SessionPayment) (string, string) {
+	switch sessionbilling.State(p.State) {
+	case sessionbilling.StateQuote:
+		if p.DeclineCode != "" {
+			return "Card declined", "bad"
+		}
+		return "Waiting for payment", "info"
+	case sessionbilling.StateAuthorized:
+		return "Plug in your car", "info"
+	case sessionbilling.StateCharging:
+		return "Charging", "ok"
+	case sessionbilling.StateStopped:
+		return "Finishing", "info"
+	case sessionbilling.StateCaptured:
+		return "Charging complete", "ok"
+	case sessionbilling.StateVoided:
+		return "Nothing charged", "warn"
+	case sessionbilling.StateFailed:
+		return "Card declined", "bad"
+	case sessionbilling.StateCanceled:
+		return "Payment not completed", "warn"
+	case sessionbilling.StateReceivable:
+		return "Payment problem", "bad"
+	}
+	return "Your session", "info"
 }
 
 func sessionStatus(p store.SessionPayment) string {
@@ -314,7 +379,7 @@ func message(p store.SessionPayment) string {
 	case sessionbilling.StateAuthorized:
 		return "Payment approved. Plug in your car — the station is starting."
 	case sessionbilling.StateCharging:
-		return "Charging."
+		return "Charging. Stop whenever you like: you pay only for what you use."
 	case sessionbilling.StateStopped:
 		return "Charging has ended. Finalising your payment…"
 	case sessionbilling.StateCaptured:
@@ -362,38 +427,6 @@ func (a *app) stop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, a.view(r, p))
-}
-
-var returnPage = template.Must(template.New("p").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-{{if .Refresh}}<meta http-equiv="refresh" content="5">{{end}}
-<title>NextCharge — {{.V.StationID}}</title></head>
-<body><main>
-<h1>NextCharge</h1>
-<p role="status">{{.V.Message}}</p>
-<p>Station {{.V.StationID}}, connector {{.V.ConnectorID}}.</p>
-{{if .V.ReceiptCode}}<p><a href="/app/r/{{.V.ReceiptCode}}">Receipt {{.V.ReceiptCode}}</a></p>{{end}}
-</main></body></html>`))
-
-// returnPage is where the hosted payment page sends the driver back.
-func (a *app) returnPage(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.authorized(w, r)
-	if !ok {
-		return
-	}
-	if sessionbilling.State(p.State) == sessionbilling.StateQuote {
-		if q, err := a.Billing.Reconcile(r.Context(), p.ID); err == nil {
-			p = q
-		}
-	}
-	v := a.view(r, p)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	_ = returnPage.Execute(w, struct {
-		V       PaymentView
-		Refresh bool
-	}{v, !sessionbilling.State(p.State).Final()})
 }
 
 // receipt serves /app/r/{code} (HTML) and /app/r/{code}.pdf.

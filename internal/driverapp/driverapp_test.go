@@ -25,18 +25,23 @@ type fixture struct {
 func setup(t *testing.T, withTariff bool) fixture {
 	t.Helper()
 	srv := servertest.Start(t, servertest.Options{})
-	op := srv.Operator(t, "Acme Parking")
+	f := fixture{srv: srv, op: srv.Operator(t, "Acme Parking")}
 	if withTariff {
-		ctx := context.Background()
-		tr, err := srv.Store.SaveTariff(ctx, store.Tariff{OperatorID: op.ID, Name: "std", Body: []byte(tariff)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := srv.Store.AssignTariff(ctx, store.TariffAssignment{OperatorID: op.ID, Scope: store.ScopeOperator, TariffID: tr.ID}); err != nil {
-			t.Fatal(err)
-		}
+		assignTariff(t, f)
 	}
-	return fixture{srv: srv, op: op}
+	return f
+}
+
+func assignTariff(t *testing.T, f fixture) {
+	t.Helper()
+	ctx := context.Background()
+	tr, err := f.srv.Store.SaveTariff(ctx, store.Tariff{OperatorID: f.op.ID, Name: "std", Body: []byte(tariff)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.Store.AssignTariff(ctx, store.TariffAssignment{OperatorID: f.op.ID, Scope: store.ScopeOperator, TariffID: tr.ID}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f fixture) online(t *testing.T, id string) {
@@ -143,14 +148,15 @@ func TestSessionPageNeedsItsToken(t *testing.T) {
 			t.Errorf("token %q: %d", q, code)
 		}
 	}
-	// The return page renders, with no script and a strict policy.
+	// The return page renders, with no inline script and a strict policy.
 	resp, err := http.Get(f.srv.URL + "/app/p/" + id + "?t=" + tok)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "Waiting for payment") || strings.Contains(string(b), "<script") ||
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Waiting for payment") ||
+		strings.Count(string(b), "<script") != strings.Count(string(b), `<script src="/app/static/`) ||
 		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Fatalf("return page: %s %s", resp.Status, b)
 	}
@@ -167,5 +173,29 @@ func TestSessionPageNeedsItsToken(t *testing.T) {
 	}
 	if code, _ := do(t, "GET", f.srv.URL+"/app/r/ZZZZ-ZZZZ", "", ""); code != 404 {
 		t.Fatalf("unknown receipt: %d", code)
+	}
+}
+
+// TestFirstPageWeight: what a phone downloads for the station page (the
+// QR code's target): HTML, stylesheet and script, well under 100 KB.
+func TestFirstPageWeight(t *testing.T) {
+	f := setup(t, true)
+	f.online(t, "CP1")
+	total := 0
+	for _, path := range []string{"/app/s/CP1/1", "/app/static/app.css", "/app/static/app.js"} {
+		resp, err := http.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		total += len(b)
+	}
+	t.Logf("station page, stylesheet and script: %d bytes", total)
+	if total > 100<<10 {
+		t.Fatalf("first page weighs %d bytes", total)
 	}
 }

@@ -155,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /ocpp/{stationId}", gw)
-	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, Billing: s.Billing, AdminToken: cfg.AdminToken, Logger: log}))
+	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, Billing: s.Billing, PublicURL: publicURL, AdminToken: cfg.AdminToken, Logger: log}))
 	mux.Handle("POST /webhooks/{provider}", http.HandlerFunc(s.webhook))
 	if s.sandbox != nil {
 		mux.Handle("/pay/sandbox/", s.sandbox.Handler())

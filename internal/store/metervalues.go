@@ -128,3 +128,15 @@ func (s *Store) ListMeterValues(ctx context.Context, sessionID string, limit int
 	}
 	return collect(rows, scanMeterValue, "list meter values")
 }
+
+// LatestMeterValues returns the session's newest meter values, newest
+// first (limit: default 1, max 100): a live page's current power.
+func (s *Store) LatestMeterValues(ctx context.Context, sessionID string, limit int) ([]model.MeterValue, error) {
+	limit = clampLimit(limit, 1, 100)
+	rows, err := s.query(ctx, `SELECT `+meterValueCols+` FROM meter_values
+		WHERE session_id = $1 ORDER BY ts DESC, id DESC LIMIT $2`, sessionID, limit)
+	if err != nil {
+		return nil, wrap("latest meter values", err)
+	}
+	return collect(rows, scanMeterValue, "latest meter values")
+}

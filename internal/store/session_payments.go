@@ -422,7 +422,12 @@ func (s *Store) ClaimPaymentJob(ctx context.Context, id int64, now, leaseUntil t
 		claimed = n == 1
 		return err
 	})
-	return claimed, wrap("claim payment job", err)
+	if err != nil {
+		// claimed is not read: after a canceled write the op may still
+		// be running in the committer.
+		return false, wrap("claim payment job", err)
+	}
+	return claimed, nil
 }
 
 // ReleasePaymentJobs makes every unfinished job due at now: at startup,
@@ -440,7 +445,10 @@ func (s *Store) ReleasePaymentJobs(ctx context.Context, now time.Time) (int64, e
 		n, err = res.RowsAffected()
 		return err
 	})
-	return n, wrap("release payment jobs", err)
+	if err != nil {
+		return 0, wrap("release payment jobs", err)
+	}
+	return n, nil
 }
 
 // FinishPaymentJob marks a job done (retryAt zero) or records a failed

@@ -587,9 +587,14 @@ func (p *Provider) ExpireDue(ctx context.Context) (int, error) {
 			n = len(holds) + len(pages)
 			return nil
 		})
-		total += n
-		if err != nil || n < batch {
+		if err != nil {
+			// n is not read: after a canceled write the op may still be
+			// running in the committer.
 			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
 		}
 	}
 }
