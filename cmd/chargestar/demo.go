@@ -118,6 +118,9 @@ Charge Star demo is running.
 
   Stations        %d simulated stations (%s … %s) speaking %s in turn,
                   %d connectors each, drivers arriving and charging
+  Driver app      %s/app/s/%s/1   (what the station's QR code opens; card 4242 4242 4242 4242)
+  QR stickers     %s/api/v1/stations/%s/qr-sheet   (with the operator token)
+  NextCharge card %s (an RFID card on a prepaid wallet holding $100)
   OCPP endpoint   ws://%s/ocpp/{stationId}
   REST API        %s/api/v1/            (OpenAPI: %s/api/v1/openapi.json)
   Health          %s/healthz
@@ -132,7 +135,7 @@ Try:
   curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"soft"}' %s/api/v1/stations/%s/commands/reset
 
 Press Ctrl-C to stop.
-`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, loopback(srv.Addr()), base, base, base, base,
+`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, base, ids[0], base, ids[0], demoWalletCard, loopback(srv.Addr()), base, base, base, base,
 		cfg.AdminToken, opToken, strings.TrimPrefix(f.db, "sqlite:"), map[bool]string{true: " (kept)", false: " (deleted on exit)"}[*keep],
 		opToken, base, ids[0], opToken, base, ids[0], opToken, base, ids[0])
 
