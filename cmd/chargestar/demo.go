@@ -89,6 +89,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Station: sim.Config{
 			URL:        "ws://" + loopback(srv.Addr()) + "/ocpp",
 			Connectors: *connectors, MeterInterval: *meterInterval, SessionDuration: *sessionDuration, Idle: *idle,
+			// The last connector of each station waits for app drivers.
+			AppConnectors: 1,
 			Vendor: "ChargeStar", Model: "Demo-22", Firmware: "1.4.2",
 		},
 	}
@@ -118,7 +120,8 @@ Charge Star demo is running.
 
   Stations        %d simulated stations (%s … %s) speaking %s in turn,
                   %d connectors each, drivers arriving and charging
-  Driver app      %s/app/s/%s/1   (what the station's QR code opens; card 4242 4242 4242 4242)
+  Driver app      %s/app/s/%s/%d   (what the station's QR code opens; card 4242 4242 4242 4242;
+                  the last connector of every station is kept free for app drivers)
   QR stickers     %s/api/v1/stations/%s/qr-sheet   (with the operator token)
   NextCharge card %s (an RFID card on a prepaid wallet holding $100)
   OCPP endpoint   ws://%s/ocpp/{stationId}
@@ -135,7 +138,7 @@ Try:
   curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"soft"}' %s/api/v1/stations/%s/commands/reset
 
 Press Ctrl-C to stop.
-`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, base, ids[0], base, ids[0], demoWalletCard, loopback(srv.Addr()), base, base, base, base,
+`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, base, ids[0], *connectors, base, ids[0], demoWalletCard, loopback(srv.Addr()), base, base, base, base,
 		cfg.AdminToken, opToken, strings.TrimPrefix(f.db, "sqlite:"), map[bool]string{true: " (kept)", false: " (deleted on exit)"}[*keep],
 		opToken, base, ids[0], opToken, base, ids[0], opToken, base, ids[0])
 

@@ -74,6 +74,10 @@ type Config struct {
 	// Idle is the mean gap between sessions on a connector (default 10m);
 	// gaps are exponentially distributed.
 	Idle time.Duration
+	// AppConnectors keeps the last connectors of every station free of
+	// simulated drivers: they charge only when the CSMS starts them
+	// (a driver paying in the app). 0: every connector has drivers.
+	AppConnectors int
 	// IDTag returns the RFID tag the drivers of a connector present
 	// (default DefaultIDTag).
 	IDTag func(stationID string, connector int) string

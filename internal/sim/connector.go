@@ -226,7 +226,7 @@ func (s *Station) stepConnector(ctx context.Context, c *connector, now time.Time
 	}
 	switch c.phase {
 	case phaseIdle:
-		if s.cfg.Mode != ModeSessions || c.remote {
+		if s.cfg.Mode != ModeSessions || c.remote || c.id > s.cfg.Connectors-s.cfg.AppConnectors {
 			c.nextAt = time.Time{}
 			s.mu.Unlock()
 			return
