@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/chargestar/chargestar/internal/browsertest"
+	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/servertest"
 	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
@@ -295,4 +296,100 @@ func TestStationNeverStartsInBrowser(t *testing.T) {
 	waitText(t, ctx, "#headline", "Nothing charged")
 	waitText(t, ctx, "#message", "did not start")
 	browsertest.Screenshot(t, ctx, "8-did-not-start")
+}
+
+// TestAccountWalletCardInBrowser: a driver signs in with an emailed code,
+// tops up the wallet on the hosted page, adds a NextCharge card, charges
+// with it at a station (the wallet pays the price), sees the session and
+// its receipt in the history, and blocks the card.
+func TestAccountWalletCardInBrowser(t *testing.T) {
+	mailer := &mail.LogMailer{}
+	srv := servertest.Start(t, servertest.Options{Billing: sessionbilling.Config{Mailer: mailer}})
+	f := fixture{srv: srv, op: srv.Operator(t, "Acme Parking")}
+	assignTariff(t, f)
+	ctx := browsertest.New(t)
+	g := newGuestStation(t, f, "CP-RFID", "ocpp1.6")
+
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(f.srv.URL+"/app/account"),
+		chromedp.SendKeys("#email", "driver@example.com", chromedp.ByQuery, chromedp.NodeVisible),
+		chromedp.Click(`form[action$="/sign-in"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible("#code", chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	sent := mailer.Sent()
+	if len(sent) != 1 || !strings.HasPrefix(sent[0].Subject, "Your NextCharge code: ") {
+		t.Fatalf("sign-in email: %+v", sent)
+	}
+	code := strings.TrimPrefix(sent[0].Subject, "Your NextCharge code: ")
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys("#code", code, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/verify"] button`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "main", "You are signed in")
+	waitText(t, ctx, "#balance", "$0.00")
+
+	// Top up $50 on the hosted page.
+	if err := chromedp.Run(ctx, chromedp.Click(`form[action$="/top-up"] button`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	payOnHostedPage(t, ctx, "4242 4242 4242 4242")
+	if err := chromedp.Run(ctx, chromedp.Click(`button[type=submit]`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "main", "top-up")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var bal string
+		_ = chromedp.Run(ctx, chromedp.Navigate(f.srv.URL+"/app/account"), chromedp.Text("#balance", &bal, chromedp.ByQuery))
+		if bal == "$50.00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("balance after the top-up: %q", bal)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	// Add a card and charge with it.
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys("#id_token", "04aabbcc", chromedp.ByQuery),
+		chromedp.Click(`form[action$="/cards"] button`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, ".cards", "04AABBCC")
+	if m := g.st.CallOK("Authorize", `{"idTag":"04AABBCC"}`); m["idTagInfo"].(map[string]any)["status"] != "Accepted" {
+		t.Fatalf("authorize: %v", m)
+	}
+	start := time.Now().Add(-time.Hour)
+	m := g.st.CallOK("StartTransaction", fmt.Sprintf(`{"connectorId":1,"idTag":"04AABBCC","meterStart":0,"timestamp":%q}`, ts(start)))
+	g.tx = int(m["transactionId"].(float64))
+	g.stop(start.Add(time.Hour), 20000, "EVDisconnected")
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var hist string
+		_ = chromedp.Run(ctx, chromedp.Navigate(f.srv.URL+"/app/account"), chromedp.Text(".history", &hist, chromedp.ByQuery))
+		if strings.Contains(hist, "$12.00") && strings.Contains(hist, "receipt") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history: %q", hist)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	waitText(t, ctx, "#balance", "$38.00")
+	browsertest.Screenshot(t, ctx, "9-account")
+
+	// A lost card is blocked.
+	if err := chromedp.Run(ctx, chromedp.Click(`form[action$="/cards/block"] button`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, ".cards", "blocked")
+	if m := g.st.CallOK("Authorize", `{"idTag":"04AABBCC"}`); m["idTagInfo"].(map[string]any)["status"] != "Blocked" {
+		t.Fatalf("authorize a blocked card: %v", m)
+	}
 }

@@ -42,7 +42,7 @@ var staticFS embed.FS
 
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "station", "session", "message", "receipt_lookup"} {
+	for _, name := range []string{"home", "station", "session", "message", "receipt_lookup", "signin", "account"} {
 		out[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

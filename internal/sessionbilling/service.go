@@ -471,3 +471,6 @@ func ledgerHold(p store.SessionPayment) (ledger.Transaction, error) {
 }
 
 func isInsufficient(err error) bool { return errors.Is(err, ledger.ErrInsufficientFunds) }
+
+// Mailer is the service's mailer (receipts), shared with sign-in codes.
+func (s *Service) Mailer() mail.Mailer { return s.cfg.Mailer }

@@ -344,3 +344,101 @@ func (s *Store) ListDriverCards(ctx context.Context, accountID string) ([]Driver
 		return c, err
 	}, "list driver cards")
 }
+
+// Drivers' passwordless sign-in.
+
+// DriverSignIn is an emailed sign-in code waiting to be typed.
+type DriverSignIn struct {
+	ID        string // "sgn_…"
+	Email     string
+	CodeHash  []byte
+	Attempts  int
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
+// NewSignInID returns a fresh sign-in id (the code's hash covers it, so
+// the caller needs it before storing).
+func NewSignInID() string { return newID("sgn_") }
+
+// CreateDriverSignIn stores a sign-in (assigning its id when empty).
+func (s *Store) CreateDriverSignIn(ctx context.Context, in DriverSignIn) (DriverSignIn, error) {
+	if in.ID == "" {
+		in.ID = newID("sgn_")
+	}
+	in.CreatedAt = normTime(time.Now())
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		_, err := w.exec(ctx, `INSERT INTO driver_sign_ins (id, email, code_hash, attempts, expires_at, created_at) VALUES ($1, $2, $3, 0, $4, $5)`,
+			in.ID, in.Email, in.CodeHash, s.d.ts(in.ExpiresAt), s.d.ts(in.CreatedAt))
+		return err
+	})
+	return in, wrap("create driver sign-in", err)
+}
+
+// GetDriverSignIn reads a sign-in.
+func (s *Store) GetDriverSignIn(ctx context.Context, id string) (DriverSignIn, error) {
+	var in DriverSignIn
+	err := s.queryRow(ctx, `SELECT id, email, code_hash, attempts, expires_at, used_at, created_at FROM driver_sign_ins WHERE id = $1`, id).
+		Scan(&in.ID, &in.Email, &in.CodeHash, &in.Attempts, tsCol(&in.ExpiresAt), ntsCol(&in.UsedAt), tsCol(&in.CreatedAt))
+	return in, wrapRead("get driver sign-in", err)
+}
+
+// RecordDriverSignInAttempt counts a typed code and, when used, marks the
+// sign-in used; only an unused sign-in under its attempt limit changes
+// (false otherwise).
+func (s *Store) RecordDriverSignInAttempt(ctx context.Context, id string, maxAttempts int, used bool) (bool, error) {
+	var ok bool
+	now := normTime(time.Now())
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		var usedAt any
+		if used {
+			usedAt = s.d.ts(now)
+		}
+		res, err := w.exec(ctx, `UPDATE driver_sign_ins SET attempts = attempts + 1, used_at = $3
+			WHERE id = $1 AND used_at IS NULL AND attempts < $2`, id, maxAttempts, usedAt)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	if err != nil {
+		return false, wrap("record sign-in attempt", err)
+	}
+	return ok, nil
+}
+
+// DriverAccountByEmail finds the account of an address (the oldest, if
+// several).
+func (s *Store) DriverAccountByEmail(ctx context.Context, email string) (DriverAccount, error) {
+	a, err := scanDriverAccount(s.queryRow(ctx, `SELECT `+driverAccountCols+` FROM driver_accounts WHERE email = $1 ORDER BY created_at, id LIMIT 1`, email))
+	return a, wrapRead("driver account by email", err)
+}
+
+// CreateDriverWebSession stores a signed-in browser session.
+func (s *Store) CreateDriverWebSession(ctx context.Context, tokenHash []byte, accountID string, expires time.Time) error {
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		_, err := w.exec(ctx, `INSERT INTO driver_web_sessions (token_hash, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
+			tokenHash, accountID, s.d.ts(expires), s.d.ts(time.Now()))
+		return err
+	})
+	return wrap("create driver web session", err)
+}
+
+// DriverWebSession returns the account of an unexpired browser session.
+func (s *Store) DriverWebSession(ctx context.Context, tokenHash []byte, now time.Time) (string, error) {
+	var id string
+	err := s.queryRow(ctx, `SELECT account_id FROM driver_web_sessions WHERE token_hash = $1 AND expires_at > $2`, tokenHash, s.d.ts(now)).Scan(&id)
+	return id, wrapRead("driver web session", err)
+}
+
+// DeleteDriverWebSession signs a browser out.
+func (s *Store) DeleteDriverWebSession(ctx context.Context, tokenHash []byte) error {
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		_, err := w.exec(ctx, `DELETE FROM driver_web_sessions WHERE token_hash = $1`, tokenHash)
+		return err
+	})
+	return wrap("delete driver web session", err)
+}

@@ -69,6 +69,25 @@ CREATE TABLE driver_cards (
 );
 CREATE INDEX driver_cards_account ON driver_cards (account_id);
 
+-- Drivers' passwordless sign-in: a code emailed to the address (only its
+-- hash kept), then a browser session (only its token's hash kept).
+CREATE INDEX driver_accounts_email ON driver_accounts (email);
+CREATE TABLE driver_sign_ins (
+    id          text COLLATE "C" NOT NULL PRIMARY KEY, -- sgn_...
+    email       text        NOT NULL,
+    code_hash   bytea       NOT NULL,
+    attempts    bigint      NOT NULL DEFAULT 0,
+    expires_at  timestamptz NOT NULL,
+    used_at     timestamptz,
+    created_at  timestamptz NOT NULL
+);
+CREATE TABLE driver_web_sessions (
+    token_hash  bytea       NOT NULL PRIMARY KEY,
+    account_id  text COLLATE "C" NOT NULL REFERENCES driver_accounts (id),
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL
+);
+
 -- The payment of one charging session (purpose 'session') or one wallet
 -- top-up (purpose 'topup'). state follows internal/sessionbilling's state
 -- machine and only moves forward; version guards concurrent updates.
@@ -179,6 +198,8 @@ DROP TABLE payment_webhook_events;
 DROP TABLE payment_refunds;
 DROP TABLE payment_jobs;
 DROP TABLE session_payments;
+DROP TABLE driver_web_sessions;
+DROP TABLE driver_sign_ins;
 DROP TABLE driver_cards;
 DROP TABLE driver_accounts;
 DROP TABLE tariff_assignments;

@@ -69,6 +69,25 @@ CREATE TABLE driver_cards (
 ) STRICT;
 CREATE INDEX driver_cards_account ON driver_cards (account_id);
 
+-- Drivers' passwordless sign-in: a code emailed to the address (only its
+-- hash kept), then a browser session (only its token's hash kept).
+CREATE INDEX driver_accounts_email ON driver_accounts (email);
+CREATE TABLE driver_sign_ins (
+    id          TEXT    NOT NULL PRIMARY KEY, -- sgn_...
+    email       TEXT    NOT NULL,
+    code_hash   BLOB    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE TABLE driver_web_sessions (
+    token_hash  BLOB    NOT NULL PRIMARY KEY,
+    account_id  TEXT    NOT NULL REFERENCES driver_accounts (id),
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+
 -- The payment of one charging session (purpose 'session') or one wallet
 -- top-up (purpose 'topup'). state follows internal/sessionbilling's state
 -- machine and only moves forward; version guards concurrent updates.
@@ -179,6 +198,8 @@ DROP TABLE payment_webhook_events;
 DROP TABLE payment_refunds;
 DROP TABLE payment_jobs;
 DROP TABLE session_payments;
+DROP TABLE driver_web_sessions;
+DROP TABLE driver_sign_ins;
 DROP TABLE driver_cards;
 DROP TABLE driver_accounts;
 DROP TABLE tariff_assignments;
