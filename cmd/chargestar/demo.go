@@ -89,9 +89,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Station: sim.Config{
 			URL:        "ws://" + loopback(srv.Addr()) + "/ocpp",
 			Connectors: *connectors, MeterInterval: *meterInterval, SessionDuration: *sessionDuration, Idle: *idle,
+			Vendor: "ChargeStar", Model: "Demo-22", Firmware: "1.4.2",
 			// The last connector of each station waits for app drivers.
 			AppConnectors: 1,
-			Vendor: "ChargeStar", Model: "Demo-22", Firmware: "1.4.2",
 		},
 	}
 	opToken, err := seedDemo(ctx, srv.Store, sim.FleetIDs(fleetCfg), *connectors)
