@@ -199,3 +199,58 @@ func TestFirstPageWeight(t *testing.T) {
 		t.Fatalf("first page weighs %d bytes", total)
 	}
 }
+
+// TestStationPageStates: every state a driver may find a connector in has
+// words and a way forward, and only a ready one offers to pay.
+func TestStationPageStates(t *testing.T) {
+	f := setup(t, true)
+	f.srv.Station(t, f.op.ID, "CP1", "")
+	st := f.srv.Connect(t, "CP1")
+	st.Boot()
+	f.srv.Station(t, f.op.ID, "CP-OFF", "")
+	page := func(path string) (int, string) {
+		resp, err := http.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct{ status, want string }{
+		{"Available", "Ready"},
+		{"Preparing", "Cable plugged in"},
+		{"Charging", "another car is charging"},
+		{"Faulted", "reported a fault"},
+		{"Unavailable", "taken out of service"},
+	} {
+		st.CallOK("StatusNotification", `{"connectorId":1,"errorCode":"NoError","status":"`+c.status+`"}`)
+		_, body := page("/app/s/CP1/1")
+		canPay := strings.Contains(body, `action="/app/s/CP1/1/pay"`)
+		if !strings.Contains(body, c.want) || canPay != (c.status == "Available" || c.status == "Preparing") {
+			t.Errorf("%s: pay form %v, page:\n%s", c.status, canPay, body)
+		}
+	}
+	if _, body := page("/app/s/CP-OFF/1"); !strings.Contains(body, "Station offline") || strings.Contains(body, "/pay\"") {
+		t.Errorf("offline station page:\n%s", body)
+	}
+	for path, want := range map[string]string{
+		"/app/s/NOPE/1":       "Station not found",
+		"/app/s/CP1/0":        "Unknown connector",
+		"/app/p/pay_x?t=nope": "Link not valid",
+		"/app/nothing":        "Page not found",
+	} {
+		if code, body := page(path); code != 404 || !strings.Contains(body, want) || !strings.Contains(body, `class="button"`) {
+			t.Errorf("%s: %d\n%s", path, code, body)
+		}
+	}
+	// A cross-site form post (no CSRF cookie) opens nothing.
+	resp, err := http.PostForm(f.srv.URL+"/app/s/CP1/1/pay", map[string][]string{"budget": {""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("pay without CSRF: %s", resp.Status)
+	}
+}
