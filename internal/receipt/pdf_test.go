@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/testutil"
 	"io"
 	"math"
 	"os"
@@ -412,7 +413,7 @@ func TestPDFManyLines(t *testing.T) {
 func TestPdftotext(t *testing.T) {
 	bin, err := exec.LookPath("pdftotext")
 	if err != nil {
-		t.Skip("pdftotext not on PATH (Debian: apt-get install poppler-utils); PDF checked by the structural tests only")
+		testutil.SkipOrFail(t, "pdftotext not on PATH (Debian: apt-get install poppler-utils); PDF checked by the structural tests only")
 	}
 	for _, c := range []struct {
 		name       string
