@@ -36,6 +36,7 @@ import (
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments"
 	"github.com/chargestar/chargestar/internal/receipt"
+	"github.com/chargestar/chargestar/internal/reports"
 	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
 )
@@ -90,6 +91,7 @@ type Store interface {
 
 	GetSessionPayment(ctx context.Context, id string) (store.SessionPayment, error)
 	PaymentRefunds(ctx context.Context, paymentID string) ([]store.PaymentRefund, error)
+	Sales(ctx context.Context, operatorID string, from, to time.Time) ([]reports.Sale, error)
 	FindSessionPayment(ctx context.Context, f store.SessionPaymentFind) (store.SessionPayment, error)
 	ListSessionPayments(ctx context.Context, f store.SessionPaymentFilter) ([]store.SessionPayment, error)
 

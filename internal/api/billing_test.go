@@ -671,3 +671,26 @@ func TestStationQRSheet(t *testing.T) {
 	e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?format=gif", a.token, nil, 400)
 	e.mustDo("GET", "/api/v1/stations/"+a.station+"/qr-sheet?connectors=0", a.token, nil, 400)
 }
+
+// TestRevenueReport: an operator's report shows its own settled session,
+// as JSON and CSV; bad parameters are 400.
+func TestRevenueReport(t *testing.T) {
+	e := newEnv(t)
+	a := e.a
+	day := a.payment.SettledAt.In(time.UTC)
+	from, to := day.AddDate(0, 0, -1).Format("2006-01-02"), day.AddDate(0, 0, 2).Format("2006-01-02")
+	var rep RevenueReport
+	e.decode(e.mustDo("GET", "/api/v1/reports/revenue?timezone=UTC&from="+from+"&to="+to, a.token, nil, 200), &rep)
+	if rep.Totals.Sessions != 1 || rep.Totals.Gross != a.payment.AmountCaptured || rep.Totals.Tax != a.payment.AmountTax ||
+		rep.Totals.Net != a.payment.AmountCaptured-a.payment.AmountTax || len(rep.Rows) != 1 {
+		t.Fatalf("report: %+v (payment %+v)", rep, a.payment)
+	}
+	r := e.mustDo("GET", "/api/v1/reports/revenue?timezone=UTC&by=station&format=csv&from="+from+"&to="+to, a.token, nil, 200)
+	if r.header.Get("Content-Type") != "text/csv; charset=utf-8" || !bytes.Contains(r.body, []byte("period_start,key,currency")) ||
+		!bytes.Contains(r.body, []byte(a.station)) || !bytes.Contains(r.body, []byte("total,")) {
+		t.Fatalf("csv: %s", r.body)
+	}
+	for _, q := range []string{"period=year", "by=planet", "format=xml", "from=2026-13-01", "timezone=Mars/Base", "from=2026-03-02&to=2026-03-01"} {
+		e.mustDo("GET", "/api/v1/reports/revenue?"+q, a.token, nil, 400)
+	}
+}

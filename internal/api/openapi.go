@@ -165,10 +165,15 @@ func renderOpenAPI(routes []route) ([]byte, error) {
 		responses := map[string]any{}
 		ok := map[string]any{"description": http.StatusText(rt.ok)}
 		switch {
-		case rt.resp != nil && len(rt.media) > 0:
-			return nil, fmt.Errorf("api: route %s %s: both a JSON and a %v answer", rt.method, rt.pattern, rt.media)
 		case rt.resp != nil:
-			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.resp))}}
+			// JSON, and possibly alternatives of the same data (CSV).
+			content := map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.resp))}}
+			for _, m := range rt.media {
+				if m != "application/json" {
+					content[m] = mediaDoc(m)
+				}
+			}
+			ok["content"] = content
 		case len(rt.media) > 0:
 			content := map[string]any{}
 			for _, m := range rt.media {

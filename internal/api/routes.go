@@ -275,6 +275,12 @@ func (h *handler) routeTable() []route {
 			desc: "Asks the station to stop the session (the capture follows its stop report); a session not started yet is canceled " +
 				"and its hold released. A payment already settled is answered as it is. No body. 409 not_a_session for a top-up.",
 			ok: 200, resp: Payment{}, errs: []int{e400, e401, e404, e409}},
+		{method: "GET", pattern: "/api/v1/reports/revenue", handle: h.revenueReport,
+			id: "revenueReport", tag: tagPayments, summary: "Revenue report (JSON or CSV)",
+			desc: "Captured session payments settled in [from, to), by day, week or month in a time zone, optionally by site or station: " +
+				"sessions, energy, gross, GST, provider and platform fees, refunds and the operator's net. The totals reconcile with the ledger: " +
+				"net is what is booked to the operator's payable account, tax what is booked to its tax payable account.",
+			query: revenueQuery, ok: 200, resp: RevenueReport{}, media: revenueMedia, errs: read},
 		{method: "GET", pattern: "/api/v1/stations/{stationId}/qr-sheet", handle: h.stationQRSheet,
 			id: "getStationQRSheet", tag: tagStations, summary: "Printable QR sticker sheet (PDF or PNG)",
 			desc: "One sticker per connector, each a QR code of the driver app's address for it ({public URL}/app/s/{stationId}/{connectorId}) with the " +

@@ -18,6 +18,7 @@ import (
 	"github.com/chargestar/chargestar/internal/mail"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments/sandbox"
+	"github.com/chargestar/chargestar/internal/reports"
 	"github.com/chargestar/chargestar/internal/servertest"
 	"github.com/chargestar/chargestar/internal/sessionbilling"
 	"github.com/chargestar/chargestar/internal/store"
@@ -795,5 +796,45 @@ func TestReceiptEmailed(t *testing.T) {
 	if m.To != "driver@example.com" || !strings.Contains(m.Subject, "$11.00") || !strings.Contains(m.Text, p.ReceiptCode) ||
 		len(m.Attachments) != 1 || !bytes.HasPrefix(m.Attachments[0].Data, []byte("%PDF-")) {
 		t.Fatalf("email: %+v", m)
+	}
+}
+
+// TestRevenueReconcilesWithLedger: the revenue report's totals are what
+// the ledger booked to the operator — net to its payable account, GST to
+// its tax account — refunds included.
+func TestRevenueReconcilesWithLedger(t *testing.T) {
+	e := newEnv(t, servertest.Options{})
+	ctx := context.Background()
+	st := e.station("ST-REPORT", "ocpp1.6")
+	var paid []string
+	for _, wh := range []int64{20000, 5000} {
+		c := e.checkout(st.ID, "")
+		e.pay(c, "4242424242424242")
+		s := newSession(t, st, "ocpp1.6")
+		token := s.acceptRemoteStart()
+		start := time.Now().Add(-time.Hour)
+		s.start(token, start, 0)
+		e.waitState(c.PaymentID, sessionbilling.StateCharging)
+		s.stop(start.Add(time.Hour), wh, "Local")
+		e.waitState(c.PaymentID, sessionbilling.StateCaptured)
+		paid = append(paid, c.PaymentID)
+	}
+	if _, err := e.srv.Billing.Refund(ctx, paid[0], 500, ""); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Eventually(t, 10*time.Second, "refund", func() bool { return e.payment(paid[0]).AmountRefunded == 500 })
+	sales, err := e.srv.Store.Sales(ctx, e.op.ID, time.Now().Add(-24*time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := reports.Revenue(sales, reports.Day, reports.ByStation, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := reports.Totals(rows)
+	payable, _ := e.srv.Store.LedgerBalance(ctx, ledger.OperatorPayableAccount(e.op.ID, "AUD"))
+	tax, _ := e.srv.Store.LedgerBalance(ctx, ledger.TaxPayableAccount(e.op.ID, "AUD"))
+	if tot.Sessions != 2 || tot.Gross != 1100+350 || tot.Refunds != 500 || tot.Net != payable.Posted() || tot.Tax != tax.Posted() {
+		t.Fatalf("report %+v; ledger payable %d, tax %d", tot, payable.Posted(), tax.Posted())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/chargestar/chargestar/internal/reports"
 )
 
 // Payments of charging sessions and wallet top-ups (migration 00005): the
@@ -528,4 +529,26 @@ func (s *Store) PaymentRefunds(ctx context.Context, paymentID string) ([]Payment
 		err := sc.Scan(&r.ID, &r.PaymentID, &r.Amount, &r.Tax, &r.Reason, &r.State, &r.ProviderRefundID, &r.Error, tsCol(&r.CreatedAt), ntsCol(&r.SettledAt))
 		return r, err
 	}, "payment refunds")
+}
+
+// Sales returns the captured session payments settled in [from, to) as
+// revenue reports read them ("" operator: every operator's).
+func (s *Store) Sales(ctx context.Context, operatorID string, from, to time.Time) ([]reports.Sale, error) {
+	rows, err := s.query(ctx, `SELECT p.id, p.station_id, COALESCE(st.site_id, ''), p.settled_at, p.currency, p.amount_captured, p.amount_tax,
+		p.amount_refunded, CAST(COALESCE((SELECT SUM(r.tax) FROM payment_refunds r WHERE r.payment_id = p.id AND r.state = 'succeeded'), 0) AS BIGINT),
+		COALESCE(se.energy_wh, 0)
+		FROM session_payments p
+		LEFT JOIN stations st ON st.id = p.station_id
+		LEFT JOIN sessions se ON se.id = p.session_id
+		WHERE p.purpose = 'session' AND p.state = 'captured' AND ($1 = '' OR p.operator_id = $1)
+		  AND p.settled_at >= $2 AND p.settled_at < $3
+		ORDER BY p.settled_at, p.id`, operatorID, s.d.ts(from), s.d.ts(to))
+	if err != nil {
+		return nil, wrap("sales", err)
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (reports.Sale, error) {
+		var x reports.Sale
+		err := sc.Scan(&x.PaymentID, &x.StationID, &x.SiteID, tsCol(&x.SettledAt), &x.Currency, &x.Gross, &x.Tax, &x.Refunded, &x.RefundTax, &x.EnergyWh)
+		return x, err
+	}, "sales")
 }

@@ -202,6 +202,20 @@ func TestSessionPaymentChange(t *testing.T) {
 			if err := s.CheckLedger(ctx); err != nil {
 				t.Fatal(err)
 			}
+			// p3 was never given a settlement time: not a sale yet.
+			p5 := p4
+			settled := time.Now()
+			p5.SettledAt = &settled
+			if _, err := s.ChangeSessionPayment(ctx, SessionPaymentChange{Payment: p5, Refund: &PaymentRefund{ID: NewRefundID(), Amount: 110, Tax: 10, State: "succeeded"}}); err != nil {
+				t.Fatal(err)
+			}
+			sales, err := s.Sales(ctx, op.ID, now.Add(-time.Hour), now.Add(time.Hour))
+			if err != nil || len(sales) != 1 || sales[0].Gross != 1100 || sales[0].Tax != 100 || sales[0].RefundTax != 10 || sales[0].StationID != st.ID {
+				t.Fatalf("sales: %+v %v", sales, err)
+			}
+			if other, _ := s.Sales(ctx, "op_other", now.Add(-time.Hour), now.Add(time.Hour)); len(other) != 0 {
+				t.Fatalf("another operator's sales: %+v", other)
+			}
 			// A wallet hold beyond the balance is refused and writes nothing.
 			w := SessionPayment{OperatorID: op.ID, Purpose: "session", Method: "wallet", State: "authorized", StationID: st.ID,
 				AccountID: "acc_1", IDToken: "CARD", Currency: "AUD", HoldAmount: 100}

@@ -1,0 +1,147 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/chargestar/chargestar/internal/billing"
+	"github.com/chargestar/chargestar/internal/reports"
+)
+
+// Revenue reports: settled sessions by day, week or month (in a time
+// zone), optionally by site or station, as JSON or CSV. The figures
+// reconcile with the ledger (see internal/reports).
+
+// RevenueReport is a revenue report.
+type RevenueReport struct {
+	Period   string        `json:"period" enum:"day,week,month"`
+	By       string        `json:"by,omitempty" enum:"site,station"`
+	Timezone string        `json:"timezone"`
+	From     string        `json:"from" doc:"First day included (YYYY-MM-DD, in timezone)."`
+	To       string        `json:"to" doc:"First day not included."`
+	Rows     []reports.Row `json:"rows"`
+	Totals   reports.Row   `json:"totals"`
+}
+
+var revenueQuery = []param{
+	operatorFilter,
+	{name: "from", desc: "First day (YYYY-MM-DD) in timezone; default: 30 days before to.", schema: map[string]any{"type": "string", "format": "date"}},
+	{name: "to", desc: "Day after the last (YYYY-MM-DD); default: tomorrow.", schema: map[string]any{"type": "string", "format": "date"}},
+	{name: "period", desc: "day (default), week (from Monday) or month.", schema: map[string]any{"type": "string", "enum": []string{"day", "week", "month"}}},
+	{name: "by", desc: "Split rows by site or station as well.", schema: map[string]any{"type": "string", "enum": []string{"site", "station"}}},
+	{name: "timezone", desc: "IANA time zone of the days (default Australia/Sydney for an AU operator, else UTC).", schema: map[string]any{"type": "string"}},
+	{name: "format", desc: "json (default) or csv.", schema: map[string]any{"type": "string", "enum": []string{"json", "csv"}}},
+}
+
+var revenueMedia = []string{"application/json", "text/csv"}
+
+func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p principal) error {
+	q := r.URL.Query()
+	opID, err := h.filterOperator(r, p)
+	if err != nil {
+		return err
+	}
+	tzName := q.Get("timezone")
+	if tzName == "" {
+		tzName = "UTC"
+		if opID != "" {
+			if o, err := h.getOperatorByID(r.Context(), opID); err == nil && o.Country == "AU" {
+				tzName = "Australia/Sydney"
+			}
+		}
+	}
+	loc, err := time.LoadLocation(tzName)
+	if err != nil {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "timezone %q is not an IANA time zone", tzName)
+	}
+	day := func(name string, def time.Time) (time.Time, error) {
+		v := q.Get(name)
+		if v == "" {
+			return def, nil
+		}
+		t, err := time.ParseInLocation("2006-01-02", v, loc)
+		if err != nil {
+			return time.Time{}, errorf(http.StatusBadRequest, codeInvalidRequest, "%s must be a date YYYY-MM-DD", name)
+		}
+		return t, nil
+	}
+	now := h.now().In(loc)
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	to, err := day("to", tomorrow)
+	if err != nil {
+		return err
+	}
+	from, err := day("from", to.AddDate(0, 0, -30))
+	if err != nil {
+		return err
+	}
+	if !from.Before(to) || to.Sub(from) > 3*366*24*time.Hour {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "from must be before to, and at most three years apart")
+	}
+	period := reports.Period(q.Get("period"))
+	if period == "" {
+		period = reports.Day
+	}
+	if period != reports.Day && period != reports.Week && period != reports.Month {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "period must be day, week or month")
+	}
+	by := reports.GroupBy(q.Get("by"))
+	if by != reports.ByNone && by != reports.BySite && by != reports.ByStation {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "by must be site or station")
+	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "format must be json or csv")
+	}
+	sales, err := h.store.Sales(r.Context(), opID, from, to)
+	if err != nil {
+		return err
+	}
+	rows, err := reports.Revenue(sales, period, by, loc)
+	if err != nil {
+		return err
+	}
+	rep := RevenueReport{Period: string(period), By: string(by), Timezone: loc.String(), From: from.Format("2006-01-02"),
+		To: to.Format("2006-01-02"), Rows: rows, Totals: reports.Totals(rows)}
+	if rep.Rows == nil {
+		rep.Rows = []reports.Row{}
+	}
+	if format != "csv" {
+		writeJSON(w, http.StatusOK, rep)
+		return nil
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{"period_start", "key", "currency", "sessions", "energy_kwh", "gross", "tax", "provider_fees", "platform_fees", "refunds", "net"})
+	line := func(start, key string, x reports.Row) {
+		m := func(v int64) string { return billing.FormatMoney(v, x.Currency)[len(currencySymbol(x.Currency)):] }
+		_ = cw.Write([]string{start, key, x.Currency, strconv.Itoa(x.Sessions), strconv.FormatFloat(float64(x.EnergyWh)/1000, 'f', 3, 64),
+			m(x.Gross), m(x.Tax), m(x.ProviderFee), m(x.PlatformFee), m(x.Refunds), m(x.Net)})
+	}
+	for _, x := range rows {
+		line(x.Start.Format("2006-01-02"), x.Key, x)
+	}
+	if len(rows) > 0 {
+		line("total", "", rep.Totals)
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="revenue-`+rep.From+`-`+rep.To+`.csv"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// currencySymbol is the prefix billing.FormatMoney puts before amounts.
+func currencySymbol(code string) string {
+	s := billing.FormatMoney(0, code)
+	for i, r := range s {
+		if r >= '0' && r <= '9' || r == '-' {
+			return s[:i]
+		}
+	}
+	return ""
+}
