@@ -126,5 +126,7 @@ func TestDemoGuestJourneyInBrowser(t *testing.T) {
 	if err := chromedp.Run(b, chromedp.Click("#receipt-link", chromedp.ByQuery, chromedp.NodeVisible)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the receipt", func() bool { return strings.Contains(text("body"), "Tax invoice") && strings.Contains(text("body"), "Demo Car Parks") }, false)
+	waitFor("the receipt", func() bool {
+		return strings.Contains(text("body"), "Tax invoice") && strings.Contains(text("body"), "Demo Car Parks")
+	}, false)
 }
