@@ -92,6 +92,7 @@ type Store interface {
 	GetSessionPayment(ctx context.Context, id string) (store.SessionPayment, error)
 	PaymentRefunds(ctx context.Context, paymentID string) ([]store.PaymentRefund, error)
 	Sales(ctx context.Context, operatorID string, from, to time.Time) ([]reports.Sale, error)
+	Uses(ctx context.Context, operatorID string, from, to, now time.Time) ([]reports.Use, error)
 	FindSessionPayment(ctx context.Context, f store.SessionPaymentFind) (store.SessionPayment, error)
 	ListSessionPayments(ctx context.Context, f store.SessionPaymentFilter) ([]store.SessionPayment, error)
 

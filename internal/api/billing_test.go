@@ -694,3 +694,33 @@ func TestRevenueReport(t *testing.T) {
 		e.mustDo("GET", "/api/v1/reports/revenue?"+q, a.token, nil, 400)
 	}
 }
+
+// TestUsageReport: an operator's usage report counts its own sessions and
+// their occupied time, as JSON and CSV.
+func TestUsageReport(t *testing.T) {
+	e := newEnv(t)
+	a := e.a
+	day := a.session.StartedAt.In(time.UTC)
+	from, to := day.AddDate(0, 0, -1).Format("2006-01-02"), day.AddDate(0, 0, 2).Format("2006-01-02")
+	var rep UsageReport
+	e.decode(e.mustDo("GET", "/api/v1/reports/usage?timezone=UTC&from="+from+"&to="+to, a.token, nil, 200), &rep)
+	sessions, occupied := 0, int64(0)
+	for _, r := range rep.Rows {
+		sessions += r.Sessions
+		occupied += r.OccupiedSeconds
+	}
+	var heat int64
+	for _, d := range rep.Heatmap {
+		for _, m := range d {
+			heat += m
+		}
+	}
+	if sessions < 1 || occupied <= 0 || heat <= 0 {
+		t.Fatalf("usage: %+v", rep)
+	}
+	r := e.mustDo("GET", "/api/v1/reports/usage?timezone=UTC&format=csv&from="+from+"&to="+to, a.token, nil, 200)
+	if !bytes.Contains(r.body, []byte("period_start,key,sessions,energy_kwh,occupied_hours,utilisation_pct")) {
+		t.Fatalf("csv: %s", r.body)
+	}
+	e.mustDo("GET", "/api/v1/reports/usage?period=hour", a.token, nil, 400)
+}

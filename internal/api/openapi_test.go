@@ -59,6 +59,7 @@ var contractRoutes = []string{
 	"GET /api/v1/stations/{stationId}/tariff",
 	"GET /api/v1/stations/{stationId}/qr-sheet",
 	"GET /api/v1/reports/revenue",
+	"GET /api/v1/reports/usage",
 	"GET /api/v1/payments",
 	"GET /api/v1/payments/{paymentId}",
 	"POST /api/v1/payments/{paymentId}/stop",

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/chargestar/chargestar/internal/billing"
+	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/reports"
+	"github.com/chargestar/chargestar/internal/store"
 )
 
 // Revenue reports: settled sessions by day, week or month (in a time
@@ -38,12 +40,24 @@ var revenueQuery = []param{
 
 var revenueMedia = []string{"application/json", "text/csv"}
 
-func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p principal) error {
+// reportParams are a report request's parameters, checked.
+type reportParams struct {
+	operatorID string
+	from, to   time.Time
+	period     reports.Period
+	by         reports.GroupBy
+	loc        *time.Location
+	format     string
+}
+
+func (h *handler) reportQuery(r *http.Request, p principal) (reportParams, error) {
+	var rq reportParams
 	q := r.URL.Query()
 	opID, err := h.filterOperator(r, p)
 	if err != nil {
-		return err
+		return rq, err
 	}
+	rq.operatorID = opID
 	tzName := q.Get("timezone")
 	if tzName == "" {
 		tzName = "UTC"
@@ -55,8 +69,9 @@ func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p princi
 	}
 	loc, err := time.LoadLocation(tzName)
 	if err != nil {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "timezone %q is not an IANA time zone", tzName)
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "timezone %q is not an IANA time zone", tzName)
 	}
+	rq.loc = loc
 	day := func(name string, def time.Time) (time.Time, error) {
 		v := q.Get(name)
 		if v == "" {
@@ -70,32 +85,39 @@ func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p princi
 	}
 	now := h.now().In(loc)
 	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
-	to, err := day("to", tomorrow)
+	if rq.to, err = day("to", tomorrow); err != nil {
+		return rq, err
+	}
+	if rq.from, err = day("from", rq.to.AddDate(0, 0, -30)); err != nil {
+		return rq, err
+	}
+	if !rq.from.Before(rq.to) || rq.to.Sub(rq.from) > 3*366*24*time.Hour {
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "from must be before to, and at most three years apart")
+	}
+	rq.period = reports.Period(q.Get("period"))
+	if rq.period == "" {
+		rq.period = reports.Day
+	}
+	if rq.period != reports.Day && rq.period != reports.Week && rq.period != reports.Month {
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "period must be day, week or month")
+	}
+	rq.by = reports.GroupBy(q.Get("by"))
+	if rq.by != reports.ByNone && rq.by != reports.BySite && rq.by != reports.ByStation {
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "by must be site or station")
+	}
+	rq.format = q.Get("format")
+	if rq.format != "" && rq.format != "json" && rq.format != "csv" {
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "format must be json or csv")
+	}
+	return rq, nil
+}
+
+func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p principal) error {
+	rq, err := h.reportQuery(r, p)
 	if err != nil {
 		return err
 	}
-	from, err := day("from", to.AddDate(0, 0, -30))
-	if err != nil {
-		return err
-	}
-	if !from.Before(to) || to.Sub(from) > 3*366*24*time.Hour {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "from must be before to, and at most three years apart")
-	}
-	period := reports.Period(q.Get("period"))
-	if period == "" {
-		period = reports.Day
-	}
-	if period != reports.Day && period != reports.Week && period != reports.Month {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "period must be day, week or month")
-	}
-	by := reports.GroupBy(q.Get("by"))
-	if by != reports.ByNone && by != reports.BySite && by != reports.ByStation {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "by must be site or station")
-	}
-	format := q.Get("format")
-	if format != "" && format != "json" && format != "csv" {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "format must be json or csv")
-	}
+	opID, from, to, period, by, loc, format := rq.operatorID, rq.from, rq.to, rq.period, rq.by, rq.loc, rq.format
 	sales, err := h.store.Sales(r.Context(), opID, from, to)
 	if err != nil {
 		return err
@@ -144,4 +166,95 @@ func currencySymbol(code string) string {
 		}
 	}
 	return ""
+}
+
+// UsageReport is a usage report.
+type UsageReport struct {
+	Period   string             `json:"period" enum:"day,week,month"`
+	By       string             `json:"by,omitempty" enum:"site,station"`
+	Timezone string             `json:"timezone"`
+	From     string             `json:"from"`
+	To       string             `json:"to"`
+	Rows     []reports.UsageRow `json:"rows"`
+	// Heatmap is occupied connector-minutes by weekday (Monday first) and
+	// hour of day.
+	Heatmap [][]int64 `json:"heatmap" doc:"7 rows (Monday first) of 24 hours."`
+}
+
+func (h *handler) usageReport(w http.ResponseWriter, r *http.Request, p principal) error {
+	rq, err := h.reportQuery(r, p)
+	if err != nil {
+		return err
+	}
+	uses, err := h.store.Uses(r.Context(), rq.operatorID, rq.from, rq.to, h.now())
+	if err != nil {
+		return err
+	}
+	// Connectors per row key, for utilisation.
+	var stations []model.Station
+	for after := ""; ; {
+		page, err := h.store.ListStations(r.Context(), store.StationFilter{OperatorID: rq.operatorID, Limit: 1000, After: after})
+		if err != nil {
+			return err
+		}
+		stations = append(stations, page...)
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	ids := make([]string, len(stations))
+	for i, st := range stations {
+		ids[i] = st.ID
+	}
+	conns, err := h.store.ListConnectorsOf(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, st := range stations {
+		n := 0
+		for _, c := range conns[st.ID] {
+			if c.ConnectorID > 0 {
+				n++
+			}
+		}
+		switch rq.by {
+		case reports.BySite:
+			counts[st.SiteID] += n
+		case reports.ByStation:
+			counts[st.ID] += n
+		default:
+			counts[""] += n
+		}
+	}
+	rows, heat, err := reports.Usage(uses, rq.from, rq.to, rq.period, rq.by, rq.loc, counts)
+	if err != nil {
+		return err
+	}
+	rep := UsageReport{Period: string(rq.period), By: string(rq.by), Timezone: rq.loc.String(), From: rq.from.Format("2006-01-02"),
+		To: rq.to.Format("2006-01-02"), Rows: rows}
+	for _, d := range heat {
+		rep.Heatmap = append(rep.Heatmap, append([]int64(nil), d[:]...))
+	}
+	if rep.Rows == nil {
+		rep.Rows = []reports.UsageRow{}
+	}
+	if rq.format != "csv" {
+		writeJSON(w, http.StatusOK, rep)
+		return nil
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{"period_start", "key", "sessions", "energy_kwh", "occupied_hours", "utilisation_pct"})
+	for _, x := range rows {
+		_ = cw.Write([]string{x.Start.Format("2006-01-02"), x.Key, strconv.Itoa(x.Sessions), strconv.FormatFloat(float64(x.EnergyWh)/1000, 'f', 3, 64),
+			strconv.FormatFloat(float64(x.OccupiedSeconds)/3600, 'f', 2, 64), strconv.FormatFloat(x.Utilisation, 'f', 1, 64)})
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="usage-`+rep.From+`-`+rep.To+`.csv"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+	return nil
 }

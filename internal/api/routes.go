@@ -281,6 +281,11 @@ func (h *handler) routeTable() []route {
 				"sessions, energy, gross, GST, provider and platform fees, refunds and the operator's net. The totals reconcile with the ledger: " +
 				"net is what is booked to the operator's payable account, tax what is booked to its tax payable account.",
 			query: revenueQuery, ok: 200, resp: RevenueReport{}, media: revenueMedia, errs: read},
+		{method: "GET", pattern: "/api/v1/reports/usage", handle: h.usageReport,
+			id: "usageReport", tag: tagPayments, summary: "Usage report (JSON or CSV)",
+			desc: "Sessions that started, their energy, the connector time occupied and the utilisation of the connectors, by day, week or month " +
+				"in a time zone, optionally by site or station; and a heat map of occupied connector-minutes by weekday and hour.",
+			query: revenueQuery, ok: 200, resp: UsageReport{}, media: revenueMedia, errs: read},
 		{method: "GET", pattern: "/api/v1/stations/{stationId}/qr-sheet", handle: h.stationQRSheet,
 			id: "getStationQRSheet", tag: tagStations, summary: "Printable QR sticker sheet (PDF or PNG)",
 			desc: "One sticker per connector, each a QR code of the driver app's address for it ({public URL}/app/s/{stationId}/{connectorId}) with the " +

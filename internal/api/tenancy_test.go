@@ -165,6 +165,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"GET /api/v1/reports/revenue": {
 			{method: "GET", path: "/api/v1/reports/revenue?operator_id=" + b.op.ID},
 		},
+		"GET /api/v1/reports/usage": {
+			{method: "GET", path: "/api/v1/reports/usage?operator_id=" + b.op.ID},
+		},
 		"GET /api/v1/payments/{paymentId}": {
 			{method: "GET", path: "/api/v1/payments/" + b.payment.ID, unknownPath: "/api/v1/payments/pay_nope", foreignID: b.payment.ID, unknownID: "pay_nope"},
 			{method: "GET", path: "/api/v1/payments/" + topUp.PaymentID, unknownPath: "/api/v1/payments/pay_nope", foreignID: topUp.PaymentID, unknownID: "pay_nope"},

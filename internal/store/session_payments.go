@@ -552,3 +552,25 @@ func (s *Store) Sales(ctx context.Context, operatorID string, from, to time.Time
 		return x, err
 	}, "sales")
 }
+
+// Uses returns the sessions overlapping [from, to) for usage reports (""
+// operator: every operator's); a live session ends at now.
+func (s *Store) Uses(ctx context.Context, operatorID string, from, to, now time.Time) ([]reports.Use, error) {
+	rows, err := s.query(ctx, `SELECT se.id, se.station_id, COALESCE(st.site_id, ''), se.connector_id, se.started_at, se.stopped_at, se.energy_wh
+		FROM sessions se LEFT JOIN stations st ON st.id = se.station_id
+		WHERE ($1 = '' OR se.operator_id = $1) AND se.started_at < $3 AND (se.stopped_at IS NULL OR se.stopped_at >= $2)
+		ORDER BY se.started_at, se.id LIMIT 200000`, operatorID, s.d.ts(from), s.d.ts(to))
+	if err != nil {
+		return nil, wrap("uses", err)
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (reports.Use, error) {
+		var u reports.Use
+		var stop *time.Time
+		err := sc.Scan(&u.SessionID, &u.StationID, &u.SiteID, &u.ConnectorID, tsCol(&u.Start), ntsCol(&stop), &u.EnergyWh)
+		u.Stop = now
+		if stop != nil {
+			u.Stop = *stop
+		}
+		return u, err
+	}, "uses")
+}

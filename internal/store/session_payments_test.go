@@ -213,6 +213,10 @@ func TestSessionPaymentChange(t *testing.T) {
 			if err != nil || len(sales) != 1 || sales[0].Gross != 1100 || sales[0].Tax != 100 || sales[0].RefundTax != 10 || sales[0].StationID != st.ID {
 				t.Fatalf("sales: %+v %v", sales, err)
 			}
+			uses, err := s.Uses(ctx, op.ID, now.Add(-time.Hour), now.Add(time.Hour), now.Add(time.Minute))
+			if err != nil || len(uses) != 1 || uses[0].SessionID != sess.ID || !uses[0].Stop.Equal(now.Add(time.Minute)) {
+				t.Fatalf("uses: %+v %v", uses, err)
+			}
 			if other, _ := s.Sales(ctx, "op_other", now.Add(-time.Hour), now.Add(time.Hour)); len(other) != 0 {
 				t.Fatalf("another operator's sales: %+v", other)
 			}
