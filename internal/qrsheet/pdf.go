@@ -2,14 +2,10 @@ package qrsheet
 
 import (
 	"bytes"
-	"compress/zlib"
-	"crypto/sha256"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/pdfdoc"
 	"io"
 	"math"
-	"strconv"
-	"strings"
-	"unicode/utf16"
 
 	"rsc.io/qr"
 )
@@ -95,61 +91,15 @@ func WritePDF(w io.Writer, s Sheet) error {
 		}
 	}
 
-	info := "<< "
+	var info []string
 	if s.Title != "" {
-		info += "/Title " + pdfTextString(s.Title) + " "
+		info = append(info, "/Title "+pdfdoc.TextString(s.Title))
 	}
-	info += "/Producer (Charge Star) >>"
-
-	// Objects: 1 catalog, 2 page tree, 3–4 fonts, 5 info, then a page
-	// and its content stream for each page.
-	const firstPage = 6
-	kids := make([]string, pages)
-	for i := range kids {
-		kids[i] = fmt.Sprintf("%d 0 R", firstPage+2*i)
+	pageBytes := make([][]byte, len(contents))
+	for i, c := range contents {
+		pageBytes[i] = c.Bytes()
 	}
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R /Lang (en) >>",
-		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), pages),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-		info,
-	}
-	for i, content := range contents {
-		objs = append(objs, fmt.Sprintf(
-			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>",
-			num(pageWidth), num(pageHeight), firstPage+2*i+1))
-		stream, err := deflate(content.Bytes())
-		if err != nil {
-			return err
-		}
-		objs = append(objs, fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n", len(stream))+
-			string(stream)+"\nendstream")
-	}
-
-	var out bytes.Buffer
-	// The second line's high bytes tell transfer tools the file is binary.
-	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, obj := range objs {
-		offsets[i] = out.Len()
-		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, obj)
-	}
-	// A file identifier derived from the content, so it is stable too.
-	sum := sha256.Sum256(out.Bytes())
-	id := fmt.Sprintf("<%x>", sum[:16])
-
-	xref := out.Len()
-	fmt.Fprintf(&out, "xref\n0 %d\n", len(objs)+1)
-	// Each entry is exactly 20 bytes, ending in space and line feed.
-	out.WriteString("0000000000 65535 f \n")
-	for _, off := range offsets {
-		fmt.Fprintf(&out, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n",
-		len(objs)+1, id, id, xref)
-	_, err = w.Write(out.Bytes())
-	return err
+	return pdfdoc.Write(w, pdfdoc.Document{Width: pageWidth, Height: pageHeight, Pages: pageBytes, Info: info})
 }
 
 // drawGuides draws a page's dashed cut lines around the first used cells
@@ -270,60 +220,22 @@ func showText(b *bytes.Buffer, x, y float64, f font, size, grey float64, s []byt
 		return
 	}
 	fmt.Fprintf(b, "%s g BT %s %s Tf %s %s Td %s Tj ET\n",
-		num(grey), f.resource(), num(size), num(x), num(y), pdfString(s))
+		num(grey), f.Resource(), num(size), num(x), num(y), pdfString(s))
 }
 
-func deflate(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// The PDF primitives are pdfdoc's; the short names keep the layout code
+// readable.
+type font = pdfdoc.Font
 
-// pdfString is a PDF literal string of WinAnsi bytes. Only the backslash
-// and parentheses need escaping; other bytes stand for themselves.
-func pdfString(b []byte) string {
-	var s strings.Builder
-	s.WriteByte('(')
-	for _, c := range b {
-		if c == '\\' || c == '(' || c == ')' {
-			s.WriteByte('\\')
-		}
-		s.WriteByte(c)
-	}
-	s.WriteByte(')')
-	return s.String()
-}
+const (
+	helvetica     = pdfdoc.Helvetica
+	helveticaBold = pdfdoc.HelveticaBold
+)
 
-// pdfTextString is a string for the document information dictionary.
-// Those are not in WinAnsi but in PDFDocEncoding or UTF-16BE; UTF-16BE
-// with a byte order mark, in hex, carries any text exactly.
-func pdfTextString(s string) string {
-	var b strings.Builder
-	b.WriteString("<FEFF")
-	for _, u := range utf16.Encode([]rune(s)) {
-		fmt.Fprintf(&b, "%04X", u)
-	}
-	b.WriteByte('>')
-	return b.String()
-}
-
-// round2 rounds to a hundredth, the precision num writes.
-func round2(v float64) float64 {
-	return math.Round(v*100) / 100
-}
-
-// num formats a coordinate or size: at most two decimals (a hundredth of
-// a point is far below what anyone sees), no trailing zeros.
-func num(v float64) string {
-	v = round2(v)
-	if v == 0 {
-		return "0" // not "-0"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
+var (
+	toWinAnsi = pdfdoc.WinAnsi
+	textWidth = pdfdoc.TextWidth
+	pdfString = pdfdoc.String
+	num       = pdfdoc.Num
+	round2    = pdfdoc.Round2
+)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/pdfdoc"
 	"io"
 	"regexp"
 	"strconv"
@@ -443,7 +444,7 @@ func TestPDFText(t *testing.T) {
 		t.Errorf("text:\n%q\nwant\n%q", text, want)
 	}
 	// The document title goes to the info dictionary in UTF-16BE.
-	if !bytes.Contains(file, []byte("/Title "+pdfTextString(s.Title))) {
+	if !bytes.Contains(file, []byte("/Title "+pdfdoc.TextString(s.Title))) {
 		t.Error("no /Title in the info dictionary")
 	}
 

@@ -2,23 +2,18 @@ package receipt
 
 import (
 	"bytes"
-	"compress/zlib"
-	"crypto/sha256"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/pdfdoc"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 )
 
-// The PDF is written by hand: a receipt needs text, rules and two fonts,
-// which PDF 1.4 gives with a few hundred lines and no dependency. The
-// fonts are the built-in Helvetica and Helvetica-Bold (nothing embedded),
-// text is WinAnsi-encoded (winansi.go), content streams are deflated, and
-// the output depends only on the Receipt: no clock, no map order, no
-// random IDs.
+// The PDF is laid out here and assembled by internal/pdfdoc: a receipt
+// needs text, rules and two fonts, which PDF 1.4 gives with no dependency.
+// The fonts are the built-in Helvetica and Helvetica-Bold (nothing
+// embedded), text is WinAnsi-encoded, and the output depends only on the
+// Receipt: no clock, no map order, no random IDs.
 
 // Page geometry, in points (1/72 inch).
 const (
@@ -70,77 +65,14 @@ func WritePDF(w io.Writer, r Receipt) error {
 	if loc == nil {
 		loc = time.UTC
 	}
-	info := "<< /Title " + pdfTextString(v.Title+" "+v.Code)
+	info := []string{"/Title " + pdfdoc.TextString(v.Title+" "+v.Code)}
 	if v.Seller.Name != "" {
-		info += " /Author " + pdfTextString(v.Seller.Name)
+		info = append(info, "/Author "+pdfdoc.TextString(v.Seller.Name))
 	}
-	info += " /Producer (Charge Star)"
 	if !r.IssuedAt.IsZero() {
-		info += " /CreationDate (" + pdfDate(r.IssuedAt.In(loc)) + ")"
+		info = append(info, "/CreationDate ("+pdfdoc.Date(r.IssuedAt.In(loc))+")")
 	}
-	info += " >>"
-
-	// Objects: 1 catalog, 2 page tree, 3–4 fonts, 5 info, then a page
-	// and its content stream for each page.
-	const firstPage = 6
-	kids := make([]string, len(pages))
-	for i := range pages {
-		kids[i] = fmt.Sprintf("%d 0 R", firstPage+2*i)
-	}
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R /Lang (en) >>",
-		fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-		info,
-	}
-	for i, content := range pages {
-		objs = append(objs, fmt.Sprintf(
-			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>",
-			num(pageWidth), num(pageHeight), firstPage+2*i+1))
-		stream, err := deflate(content)
-		if err != nil {
-			return err
-		}
-		objs = append(objs, fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n", len(stream))+
-			string(stream)+"\nendstream")
-	}
-
-	var out bytes.Buffer
-	// The second line's high bytes tell transfer tools the file is binary.
-	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, obj := range objs {
-		offsets[i] = out.Len()
-		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, obj)
-	}
-	// A file identifier derived from the content, so it is stable too.
-	sum := sha256.Sum256(out.Bytes())
-	id := fmt.Sprintf("<%x>", sum[:16])
-
-	xref := out.Len()
-	fmt.Fprintf(&out, "xref\n0 %d\n", len(objs)+1)
-	// Each entry is exactly 20 bytes, ending in space and line feed.
-	out.WriteString("0000000000 65535 f \n")
-	for _, off := range offsets {
-		fmt.Fprintf(&out, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n",
-		len(objs)+1, id, id, xref)
-	_, err := w.Write(out.Bytes())
-	return err
-}
-
-func deflate(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return pdfdoc.Write(w, pdfdoc.Document{Width: pageWidth, Height: pageHeight, Pages: pages, Info: info})
 }
 
 // pdfLayout places the receipt on pages top to bottom: y is the top of
@@ -355,7 +287,7 @@ func (l *pdfLayout) text(x, y float64, f font, size, grey float64, s []byte) {
 		return
 	}
 	fmt.Fprintf(l.cur, "%s g BT %s %s Tf %s %s Td %s Tj ET\n",
-		num(grey), f.resource(), num(size), num(x), num(y), pdfString(s))
+		num(grey), f.Resource(), num(size), num(x), num(y), pdfString(s))
 }
 
 // textRight shows s ending exactly at x, measured with the font metrics.
@@ -414,53 +346,18 @@ func wrap(b []byte, f font, size, width float64) [][]byte {
 	}
 }
 
-// pdfString is a PDF literal string of WinAnsi bytes. Only the backslash
-// and parentheses need escaping; other bytes stand for themselves.
-func pdfString(b []byte) string {
-	var s strings.Builder
-	s.WriteByte('(')
-	for _, c := range b {
-		if c == '\\' || c == '(' || c == ')' {
-			s.WriteByte('\\')
-		}
-		s.WriteByte(c)
-	}
-	s.WriteByte(')')
-	return s.String()
-}
+// The PDF primitives are pdfdoc's; the short names keep the layout code
+// readable.
+type font = pdfdoc.Font
 
-// pdfTextString is a string for the document information dictionary.
-// Those are not in WinAnsi but in PDFDocEncoding or UTF-16BE; UTF-16BE
-// with a byte order mark, in hex, carries any text exactly.
-func pdfTextString(s string) string {
-	var b strings.Builder
-	b.WriteString("<FEFF")
-	for _, u := range utf16.Encode([]rune(s)) {
-		fmt.Fprintf(&b, "%04X", u)
-	}
-	b.WriteByte('>')
-	return b.String()
-}
+const (
+	helvetica     = pdfdoc.Helvetica
+	helveticaBold = pdfdoc.HelveticaBold
+)
 
-// pdfDate is a PDF date, D:YYYYMMDDHHmmSS with the offset from UTC.
-func pdfDate(t time.Time) string {
-	_, off := t.Zone()
-	if off == 0 {
-		return "D:" + t.Format("20060102150405") + "Z"
-	}
-	sign := '+'
-	if off < 0 {
-		sign, off = '-', -off
-	}
-	return fmt.Sprintf("D:%s%c%02d'%02d'", t.Format("20060102150405"), sign, off/3600, off%3600/60)
-}
-
-// num formats a coordinate or size: at most two decimals (a hundredth of
-// a point is far below what anyone sees), no trailing zeros.
-func num(v float64) string {
-	v = math.Round(v*100) / 100
-	if v == 0 {
-		return "0" // not "-0"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
+var (
+	toWinAnsi = pdfdoc.WinAnsi
+	textWidth = pdfdoc.TextWidth
+	pdfString = pdfdoc.String
+	num       = pdfdoc.Num
+)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/pdfdoc"
 	"github.com/chargestar/chargestar/internal/testutil"
 	"io"
 	"math"
@@ -221,6 +222,10 @@ func parsePage(t *testing.T, content []byte) pdfPage {
 	return p
 }
 
+// cp1252High is code page 1252 at 0x80–0x9F, for decoding (typed out
+// independently of the encoder, as in internal/pdfdoc's tests).
+const cp1252High = "€\uFFFD‚ƒ„…†‡ˆ‰Š‹Œ\uFFFDŽ\uFFFD\uFFFD‘’“”•–—˜™š›œ\uFFFDžŸ"
+
 // unescapePDF decodes a literal string's body: only \\, \( and \) are
 // expected, and unescaped parentheses are an error; bytes are WinAnsi.
 func unescapePDF(t *testing.T, s string) string {
@@ -269,8 +274,8 @@ func TestWritePDF(t *testing.T) {
 	}
 	info := p.objects[5]
 	for _, want := range []string{
-		"/Title " + pdfTextString("Tax invoice K7QM-4XPD"),
-		"/Author " + pdfTextString("Acme Parking"),
+		"/Title " + pdfdoc.TextString("Tax invoice K7QM-4XPD"),
+		"/Author " + pdfdoc.TextString("Acme Parking"),
 		"/CreationDate (D:20260303140500+11'00')",
 	} {
 		if !strings.Contains(info, want) {
@@ -477,10 +482,10 @@ func TestPDFHelpers(t *testing.T) {
 			t.Errorf("pdfString(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got, want := pdfTextString("Tax invoice — é"), "<FEFF"+"0054006100780020"+"0069006E0076006F0069006300650020"+"2014"+"0020"+"00E9>"; got != want {
+	if got, want := pdfdoc.TextString("Tax invoice — é"), "<FEFF"+"0054006100780020"+"0069006E0076006F0069006300650020"+"2014"+"0020"+"00E9>"; got != want {
 		t.Errorf("pdfTextString = %q, want %q", got, want)
 	}
-	if got, want := pdfTextString("😀"), "<FEFFD83DDE00>"; got != want {
+	if got, want := pdfdoc.TextString("😀"), "<FEFFD83DDE00>"; got != want {
 		t.Errorf("pdfTextString outside the BMP = %q, want the surrogate pair %q", got, want)
 	}
 	for v, want := range map[float64]string{0: "0", -0.001: "0", 1.5: "1.5", 595.28: "595.28", 10.006: "10.01", 12: "12"} {

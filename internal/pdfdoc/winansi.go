@@ -1,22 +1,25 @@
-package qrsheet
+// Package pdfdoc writes small PDF 1.4 documents by hand: text in the two
+// standard Helvetica fonts and vector drawing, no embedded fonts or
+// images, deflated content, a correct cross-reference table, and output
+// that depends only on the input (receipts are re-issued byte for byte).
+// Receipts (internal/receipt) and QR sticker sheets (internal/qrsheet)
+// lay out their pages and hand the content streams to Write.
+package pdfdoc
 
-// The PDF uses Helvetica and Helvetica-Bold, two of the standard 14 fonts
-// that every PDF reader has built in, so nothing is embedded. Their only
-// single-byte encoding that covers the sticker wording ("—", "·", "é") is
-// WinAnsiEncoding (Windows code page 1252), so text is converted to it
-// here and measured with the fonts' published metrics to centre it.
-//
-// These are the same tables as internal/receipt's; they are copied rather
-// than shared because receipt keeps them unexported and this package must
-// not reach into it.
+// The PDF uses two of the standard 14 fonts, which every PDF reader has
+// built in, so nothing is embedded and the file stays a few kilobytes. Their
+// only single-byte encoding that covers what receipts say ("•", "—", "é",
+// "€") is WinAnsiEncoding, i.e. Windows code page 1252, so text is
+// converted to it here, and measured with the fonts' published metrics so
+// that amounts can be right-aligned exactly.
 
-// toWinAnsi converts UTF-8 text to Windows-1252 bytes for a PDF string.
+// WinAnsi converts UTF-8 text to Windows-1252 bytes for a PDF string.
 // Tab, line feed and carriage return become spaces (a stray newline in a
 // one-line field should read as a word break, not as garbage); any other
 // control character, invalid UTF-8 and any character code page 1252 does
-// not have (Korean won "₩", CJK, emoji) become "?", so a sticker always
+// not have (Korean won "₩", CJK, emoji) become "?", so a document always
 // renders and the loss is visible rather than silent.
-func toWinAnsi(s string) []byte {
+func WinAnsi(s string) []byte {
 	b := make([]byte, 0, len(s))
 	for _, r := range s {
 		b = append(b, winAnsiByte(r))
@@ -24,7 +27,7 @@ func toWinAnsi(s string) []byte {
 	return b
 }
 
-// winAnsiByte returns the Windows-1252 code of r, or '?' (see toWinAnsi).
+// winAnsiByte returns the Windows-1252 code of r, or '?' (see WinAnsi).
 // A switch rather than a map keeps the table constant.
 func winAnsiByte(r rune) byte {
 	switch {
@@ -93,28 +96,28 @@ func winAnsiByte(r rune) byte {
 	return '?'
 }
 
-// font is one of the two fonts the PDF declares.
-type font int
+// Font is one of the two fonts a document declares (see Write).
+type Font int
 
 const (
-	helvetica     font = iota // /F1
-	helveticaBold             // /F2
+	Helvetica     Font = iota // /F1
+	HelveticaBold             // /F2
 )
 
-// resource is the font's name in the page resources.
-func (f font) resource() string {
-	if f == helveticaBold {
+// Resource is the font's name in the page resources.
+func (f Font) Resource() string {
+	if f == HelveticaBold {
 		return "/F2"
 	}
 	return "/F1"
 }
 
-// textWidth is the advance width, in points, of WinAnsi-encoded text set
-// in f at size points. Bytes below 32 never reach here (toWinAnsi removes
+// TextWidth is the advance width, in points, of WinAnsi-encoded text set
+// in f at size points. Bytes below 32 never reach here (WinAnsi removes
 // them) and are measured as a space all the same.
-func textWidth(b []byte, f font, size float64) float64 {
+func TextWidth(b []byte, f Font, size float64) float64 {
 	table := &helveticaWidths
-	if f == helveticaBold {
+	if f == HelveticaBold {
 		table = &helveticaBoldWidths
 	}
 	units := 0

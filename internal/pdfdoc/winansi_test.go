@@ -1,4 +1,4 @@
-package receipt
+package pdfdoc
 
 import (
 	"math"
@@ -66,8 +66,8 @@ func TestToWinAnsi(t *testing.T) {
 		"line\none":                 "line one",
 		"bad \xff byte":             "bad ? byte", // invalid UTF-8
 	} {
-		if got := string(toWinAnsi(in)); got != want {
-			t.Errorf("toWinAnsi(%q) = %q, want %q", in, got, want)
+		if got := string(WinAnsi(in)); got != want {
+			t.Errorf("WinAnsi(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -75,22 +75,22 @@ func TestToWinAnsi(t *testing.T) {
 func TestTextWidth(t *testing.T) {
 	for _, c := range []struct {
 		s    string
-		f    font
+		f    Font
 		size float64
 		want float64 // from the AFM widths, by hand
 	}{
-		{"Hello", helvetica, 10, (722 + 556 + 222 + 222 + 556) / 100.0},
-		{"$14.25", helvetica, 10, (556*5 + 278) / 100.0},
-		{"$14.25", helveticaBold, 12, (556*5 + 278) * 12 / 1000.0},
-		{"@W", helvetica, 1, (1015 + 944) / 1000.0},
-		{"@W", helveticaBold, 1, (975 + 944) / 1000.0},
-		{"Total", helveticaBold, 10, (611 + 611 + 333 + 556 + 278) / 100.0},
-		{"•—×é€", helvetica, 10, (350 + 1000 + 584 + 556 + 556) / 100.0},
-		{"", helvetica, 10, 0},
+		{"Hello", Helvetica, 10, (722 + 556 + 222 + 222 + 556) / 100.0},
+		{"$14.25", Helvetica, 10, (556*5 + 278) / 100.0},
+		{"$14.25", HelveticaBold, 12, (556*5 + 278) * 12 / 1000.0},
+		{"@W", Helvetica, 1, (1015 + 944) / 1000.0},
+		{"@W", HelveticaBold, 1, (975 + 944) / 1000.0},
+		{"Total", HelveticaBold, 10, (611 + 611 + 333 + 556 + 278) / 100.0},
+		{"•—×é€", Helvetica, 10, (350 + 1000 + 584 + 556 + 556) / 100.0},
+		{"", Helvetica, 10, 0},
 	} {
-		got := textWidth(toWinAnsi(c.s), c.f, c.size)
+		got := TextWidth(WinAnsi(c.s), c.f, c.size)
 		if math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("textWidth(%q, %v, %v) = %v, want %v", c.s, c.f, c.size, got, c.want)
+			t.Errorf("TextWidth(%q, %v, %v) = %v, want %v", c.s, c.f, c.size, got, c.want)
 		}
 	}
 	// Digits are all 556 in both fonts: amounts line up like tabular figures.
@@ -98,40 +98,5 @@ func TestTextWidth(t *testing.T) {
 		if helveticaWidths[d-32] != 556 || helveticaBoldWidths[d-32] != 556 {
 			t.Errorf("digit %c is not 556 wide", d)
 		}
-	}
-}
-
-func TestWrap(t *testing.T) {
-	text := "Idle fee after the grace period of fifteen minutes"
-	width := textWidth(toWinAnsi("Idle fee after the"), helvetica, 10) + 1
-	lines := wrapText(text, helvetica, 10, width)
-	want := []string{"Idle fee after the", "grace period of", "fifteen minutes"}
-	if len(lines) != len(want) {
-		t.Fatalf("wrap = %q, want %q", lines, want)
-	}
-	for i := range want {
-		if string(lines[i]) != want[i] {
-			t.Errorf("line %d = %q, want %q", i, lines[i], want[i])
-		}
-		if w := textWidth(lines[i], helvetica, 10); w > width {
-			t.Errorf("line %q is %v wide, over %v", lines[i], w, width)
-		}
-	}
-	// A word wider than the column is broken inside.
-	long := wrapText("XXXXXXXXXXXXXXXXXXXX", helvetica, 10, 30)
-	if len(long) < 2 {
-		t.Errorf("long word not broken: %q", long)
-	}
-	for _, l := range long {
-		if w := textWidth(l, helvetica, 10); w > 30 {
-			t.Errorf("piece %q is %v wide", l, w)
-		}
-	}
-	// Newlines always break; "" is no line.
-	if got := wrapText("a\nb", helvetica, 10, 500); len(got) != 2 {
-		t.Errorf("newline: %q", got)
-	}
-	if got := wrapText("", helvetica, 10, 500); len(got) != 0 {
-		t.Errorf("empty: %q", got)
 	}
 }
