@@ -94,7 +94,7 @@ func (a *app) renderAccount(w http.ResponseWriter, r *http.Request, acct store.D
 		}
 	}
 	if acct.CardLast4 != "" {
-		v.Card = strings.ToUpper(acct.CardBrand[:min(1, len(acct.CardBrand))]) + acct.CardBrand[min(1, len(acct.CardBrand)):] + " •••• " + acct.CardLast4
+		v.Card = sessionbilling.CardText(acct.CardBrand, acct.CardLast4)
 	}
 	v.Cards, _ = a.Store.ListDriverCards(r.Context(), acct.ID)
 	ps, _ := a.Store.ListSessionPayments(r.Context(), store.SessionPaymentFilter{AccountID: acct.ID, Limit: 500})
@@ -204,7 +204,7 @@ func (a *app) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/app/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: int(webSessionTTL / time.Second)})
+		Secure: isHTTPS(r), MaxAge: int(webSessionTTL / time.Second)})
 	http.Redirect(w, r, "/app/account?notice=signedin", http.StatusSeeOther)
 }
 
@@ -344,9 +344,8 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 
 // baseURL is the address the driver reached us at, for return links.
 func (a *app) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
+	if isHTTPS(r) {
+		return "https://" + r.Host
 	}
-	return scheme + "://" + r.Host
+	return "http://" + r.Host
 }

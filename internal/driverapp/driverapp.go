@@ -9,6 +9,7 @@
 package driverapp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,20 +187,26 @@ func (a *app) quote(w http.ResponseWriter, r *http.Request) {
 		a.billingError(w, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, a.quoteView(r.Context(), q, conn))
+}
+
+// quoteView is a quote as the driver sees it, with the connector's state
+// now ("Unknown" before the station reported it).
+func (a *app) quoteView(ctx context.Context, q sessionbilling.Quote, conn int) quoteJSON {
 	out := quoteJSON{StationID: q.Station.ID, ConnectorID: conn, Operator: q.Operator.Name, Currency: q.Hold.Currency,
-		HoldAmount: q.Hold.Amount, Price: q.Description.Summary, PriceParts: q.Description.Parts, Example: q.Description.Example}
+		HoldAmount: q.Hold.Amount, Price: q.Description.Summary, PriceParts: q.Description.Parts, Example: q.Description.Example,
+		Online: a.Billing.StationOnline(q.Station.ID), ConnectorStatus: "Unknown"}
 	if q.Site != nil {
 		out.Site = q.Site.Name
 	}
-	out.Online = a.Billing.StationOnline(q.Station.ID)
-	if cs, err := a.Store.ListConnectors(r.Context(), q.Station.ID); err == nil {
+	if cs, err := a.Store.ListConnectors(ctx, q.Station.ID); err == nil {
 		for _, c := range cs {
 			if c.ConnectorID == conn {
 				out.ConnectorStatus = c.Status
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 type checkoutRequest struct {

@@ -193,28 +193,14 @@ func (a *app) stationView(w http.ResponseWriter, r *http.Request) (stationView, 
 		return stationView{}, 0, false
 	}
 	v := stationView{pageData: basePage("Charge at " + stationID), PathStation: url.PathEscape(stationID),
-		Q: quoteJSON{StationID: q.Station.ID, ConnectorID: conn, Operator: q.Operator.Name, Currency: q.Hold.Currency,
-			HoldAmount: q.Hold.Amount, Price: q.Description.Summary, PriceParts: q.Description.Parts, Example: q.Description.Example},
+		Q:    a.quoteView(r.Context(), q, conn),
 		Hold: billing.FormatMoney(q.Hold.Amount, q.Hold.Currency), CSRF: csrfToken(w, r), ProviderName: providerName(a.Billing.Provider().Name())}
-	if q.Site != nil {
-		v.Q.Site = q.Site.Name
-	}
 	for _, c := range budgetChoices {
 		if c.amount == 0 || c.amount < q.Hold.Amount {
 			v.Budgets = append(v.Budgets, budgetChoice{c.value, budgetLabel(c.amount, c.wh, q.Hold.Currency)})
 		}
 	}
-	v.Q.Online = a.Billing.StationOnline(stationID)
-	status := "Unknown"
-	if cs, err := a.Store.ListConnectors(r.Context(), stationID); err == nil {
-		for _, c := range cs {
-			if c.ConnectorID == conn {
-				status = c.Status
-			}
-		}
-	}
-	v.Q.ConnectorStatus = status
-	v.StatusText, v.StatusHelp, v.StatusClass, v.CanPay = connectorState(v.Q.Online, status)
+	v.StatusText, v.StatusHelp, v.StatusClass, v.CanPay = connectorState(v.Q.Online, v.Q.ConnectorStatus)
 	return v, http.StatusOK, true
 }
 
@@ -486,7 +472,7 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/app/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: 86400})
+		Secure: isHTTPS(r), MaxAge: 86400})
 	return tok
 }
 
@@ -556,4 +542,10 @@ func clientKey(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// isHTTPS reports whether the driver reached us over HTTPS (directly, or
+// through a TLS-terminating proxy that says so).
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 }

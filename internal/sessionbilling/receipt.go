@@ -166,16 +166,20 @@ func paymentMethodText(p store.SessionPayment) string {
 	case "wallet":
 		return "NextCharge wallet"
 	}
-	if p.CardLast4 != "" {
-		brand := p.CardBrand
-		if brand != "" {
-			brand = strings.ToUpper(brand[:1]) + brand[1:]
-		} else {
-			brand = "Card"
-		}
-		return brand + " •••• " + p.CardLast4
+	return CardText(p.CardBrand, p.CardLast4)
+}
+
+// CardText names a card as receipts and pages show it: "Visa •••• 4242".
+func CardText(brand, last4 string) string {
+	if last4 == "" {
+		return "Card"
 	}
-	return "Card"
+	if brand == "" {
+		brand = "Card"
+	} else {
+		brand = strings.ToUpper(brand[:1]) + brand[1:]
+	}
+	return brand + " •••• " + last4
 }
 
 // FindReceipt finds a settled session's payment by its receipt code (as
