@@ -79,8 +79,12 @@ func TestDemoGuestJourneyInBrowser(t *testing.T) {
 
 	b := browsertest.New(t)
 	text := func(sel string) string {
+		// Bounded: a missing element must not block until the browser's
+		// own deadline.
+		ctx, cancel := context.WithTimeout(b, 2*time.Second)
+		defer cancel()
 		var s string
-		_ = chromedp.Run(b, chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeReady))
+		_ = chromedp.Run(ctx, chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeReady))
 		return s
 	}
 	waitFor := func(what string, ok func() bool, reload bool) {

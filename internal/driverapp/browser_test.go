@@ -124,7 +124,12 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	var got string
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := chromedp.Run(ctx, chromedp.Text(sel, &got, chromedp.ByQuery, chromedp.NodeReady)); err == nil && strings.Contains(got, want) {
+		// Each look is bounded: an element that is not there (yet) must
+		// not block until the browser's own deadline.
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := chromedp.Run(tctx, chromedp.Text(sel, &got, chromedp.ByQuery, chromedp.NodeReady))
+		cancel()
+		if err == nil && strings.Contains(got, want) {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -371,8 +376,9 @@ func TestAccountWalletCardInBrowser(t *testing.T) {
 	g.stop(start.Add(time.Hour), 20000, "EVDisconnected")
 	deadline = time.Now().Add(20 * time.Second)
 	for {
+		// "main": the history list exists only once there is a session.
 		var hist string
-		_ = chromedp.Run(ctx, chromedp.Navigate(f.srv.URL+"/app/account"), chromedp.Text(".history", &hist, chromedp.ByQuery))
+		_ = chromedp.Run(ctx, chromedp.Navigate(f.srv.URL+"/app/account"), chromedp.Text("main", &hist, chromedp.ByQuery))
 		if strings.Contains(hist, "$12.00") && strings.Contains(hist, "receipt") {
 			break
 		}
