@@ -211,6 +211,11 @@ func (s *Service) sessionStarted(ctx context.Context, sess model.Session) error 
 		return err
 	}
 	s.remember(p)
+	// Readings that arrived before the payment was tied were not priced
+	// (the session was not known to be paid): price it now.
+	if err := s.sessionMetered(ctx, sess.ID); err != nil {
+		s.log.Warn("pricing a session just tied to its payment", "session_id", sess.ID, "err", err)
+	}
 	if sess.Status == model.SessionCompleted {
 		return s.sessionStopped(ctx, sess.ID)
 	}

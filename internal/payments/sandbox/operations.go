@@ -91,7 +91,11 @@ func (o *op) emit(ev payments.Event) error {
 func (p *Provider) write(ctx context.Context, fn func(o *op) error) error {
 	now := p.now()
 	emitted := false
-	err := p.st.SandboxWrite(ctx, func(tx *store.SandboxTx) error {
+	// Not abandoned when the caller gives up (a driver closing the page
+	// mid-payment): an acquirer finishes what it started, and the
+	// functions here leave their results in the caller's variables, which
+	// must not be read while the write may still run.
+	err := p.st.SandboxWrite(context.WithoutCancel(ctx), func(tx *store.SandboxTx) error {
 		o := &op{p: p, tx: tx, now: now}
 		err := fn(o)
 		emitted = o.emitted > 0
