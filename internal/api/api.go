@@ -30,6 +30,7 @@ import (
 	"time"
 	_ "time/tzdata" // site timezones are validated with time.LoadLocation, also on hosts without zoneinfo
 
+	"github.com/chargestar/chargestar/internal/access"
 	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/ledger"
@@ -101,6 +102,14 @@ type Store interface {
 	ListDriverAccounts(ctx context.Context) ([]store.DriverAccount, error)
 	SaveDriverCard(ctx context.Context, c store.DriverCard) (store.DriverCard, error)
 	ListDriverCards(ctx context.Context, accountID string) ([]store.DriverCard, error)
+
+	GetConsoleSession(ctx context.Context, hash []byte, now time.Time) (store.ConsoleSession, error)
+	ExtendConsoleSession(ctx context.Context, hash []byte, seen, expires time.Time) error
+
+	userStore
+	alertStore
+	statusReportStore
+	networkStore
 }
 
 // CSMS is what the API needs from the central system core (implemented by
@@ -253,6 +262,12 @@ func (h *handler) wrap(rt route) http.Handler {
 			}
 			if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
 				info.operatorID, info.admin = p.operatorID, p.admin
+			}
+			// The role is checked before anything is looked up, so a 403
+			// says nothing about whether a resource exists.
+			if !access.Can(p.role(), rt.need) {
+				h.fail(w, r, errorf(http.StatusForbidden, codeForbidden, "your role (%s) may not %s", p.role(), rt.need))
+				return
 			}
 			// url.Values drops malformed pairs silently; refuse them instead
 			// of answering for a filter the client did not get.

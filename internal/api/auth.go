@@ -1,11 +1,14 @@
 package api
 
 import (
+	"time"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"github.com/chargestar/chargestar/internal/access"
 	"net/http"
 	"strings"
 
@@ -13,11 +16,38 @@ import (
 )
 
 // principal is who a request acts for: the platform administrator, or one
-// operator.
+// operator; through an API token or a console user's signed-in browser.
 type principal struct {
 	admin      bool
-	operatorID string // "" for the administrator
+	operatorID string      // "" for the administrator
+	userID     string      // the console user; "" for an API token
+	userRole   access.Role // the console user's role; "" for an API token
+	email      string      // the console user's email, for audit fields
 }
+
+// role is what the principal may do: a console user's role; an API token
+// of an operator acts as its owner, the administrator's as administrator.
+func (p principal) role() access.Role {
+	switch {
+	case p.admin:
+		return access.Admin
+	case p.userRole != "":
+		return p.userRole
+	}
+	return access.Owner
+}
+
+// ConsoleCookie is the cookie of a console user's signed-in browser; its
+// value is a token whose SHA-256 is the console_sessions key.
+const ConsoleCookie = "chargestar_console"
+
+// CSRFHeader carries the console session's CSRF token on every request
+// that changes something; a cookie alone never authorises a change.
+const CSRFHeader = "X-CSRF-Token"
+
+// ConsoleSessionTTL is how long a console sign-in lasts without use; each
+// use slides it (at most once a minute).
+const ConsoleSessionTTL = 12 * time.Hour
 
 // tokenPrefix starts every API token this package issues.
 const tokenPrefix = "cs_"
@@ -43,6 +73,11 @@ func errUnauthorized(msg string) *apiError {
 // authenticate resolves the bearer token of r.
 func (h *handler) authenticate(r *http.Request) (principal, error) {
 	header := r.Header.Get("Authorization")
+	if header == "" {
+		if c, err := r.Cookie(ConsoleCookie); err == nil && c.Value != "" {
+			return h.authenticateConsole(r, c.Value)
+		}
+	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if header == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
 		return principal{}, errUnauthorized("missing bearer token: send Authorization: Bearer <token>")
@@ -132,4 +167,35 @@ func (h *handler) requireOperator(r *http.Request, id string) error {
 		return err
 	}
 	return nil
+}
+
+// authenticateConsole resolves a console session cookie. Requests that may
+// change something must also carry the session's CSRF token in a header,
+// which another site's page cannot set.
+func (h *handler) authenticateConsole(r *http.Request, token string) (principal, error) {
+	now := h.now()
+	cs, err := h.store.GetConsoleSession(r.Context(), hashToken(token), now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return principal{}, errUnauthorized("your console session has ended: sign in again")
+	case err != nil:
+		return principal{}, err
+	case cs.User.DisabledAt != nil:
+		return principal{}, errUnauthorized("this user is disabled")
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		got := r.Header.Get(CSRFHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(cs.CSRFToken)) != 1 {
+			return principal{}, errorf(http.StatusForbidden, codeCSRF, "missing or wrong %s header: reload the console page", CSRFHeader)
+		}
+	}
+	if now.Sub(cs.LastSeenAt) > time.Minute {
+		if err := h.store.ExtendConsoleSession(r.Context(), cs.Hash, now, now.Add(ConsoleSessionTTL)); err != nil {
+			h.log.Warn("extending a console session failed", "user_id", cs.User.ID, "err", err)
+		}
+	}
+	role := access.Role(cs.User.Role)
+	return principal{admin: role == access.Admin, operatorID: cs.User.OperatorID, userID: cs.User.ID, userRole: role, email: cs.User.Email}, nil
 }

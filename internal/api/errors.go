@@ -19,7 +19,8 @@ const (
 	codeInvalidPayload   = "invalid_payload"   // 400: a command payload fails the action's schema (the message gives the JSON path)
 	codeUnknownCommand   = "unknown_command"   // 400: the action is not a command of the station's protocol
 	codeUnauthorized     = "unauthorized"      // 401: no, unknown or revoked bearer token
-	codeForbidden        = "forbidden"         // 403: the action needs a platform-administrator token
+	codeForbidden        = "forbidden"         // 403: the action needs a platform-administrator token, or a role the user lacks
+	codeCSRF             = "csrf_failed"       // 403: a console request changing something without the session's CSRF header
 	codeNotFound         = "not_found"         // 404: no such resource, or one of another operator
 	codeRouteNotFound    = "route_not_found"   // 404: no such route
 	codeMethodNotAllowed = "method_not_allowed"

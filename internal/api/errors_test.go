@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -51,6 +52,9 @@ func TestEveryBodyRouteRejectsBadJSON(t *testing.T) {
 		"/api/v1/driver-accounts/{accountId}/top-ups":    "/api/v1/driver-accounts/" + e.account.ID + "/top-ups",
 		"/api/v1/driver-accounts/{accountId}/card-setup": "/api/v1/driver-accounts/" + e.account.ID + "/card-setup",
 		"/api/v1/payments/{paymentId}/refunds":           "/api/v1/payments/" + e.a.payment.ID + "/refunds",
+	}
+	for _, more := range []map[string]string{userBodyPaths(e), alertBodyPaths(e), tariffPreviewBodyPaths(e), networkBodyPaths(e)} {
+		maps.Copy(paths, more)
 	}
 	for path, item := range e.doc.doc["paths"].(map[string]any) {
 		for method, o := range item.(map[string]any) {

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/chargestar/chargestar/internal/access"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -126,8 +127,8 @@ func renderOpenAPI(routes []route) ([]byte, error) {
 			"summary":     rt.summary,
 			"tags":        []any{rt.tag},
 		}
-		if rt.desc != "" {
-			op["description"] = rt.desc
+		if desc := rt.desc + rolesDoc(rt); desc != "" {
+			op["description"] = strings.TrimSpace(desc)
 		}
 		if !seenTag[rt.tag] {
 			seenTag[rt.tag] = true
@@ -226,4 +227,22 @@ func renderOpenAPI(routes []route) ([]byte, error) {
 		"security": []any{map[string]any{"bearerAuth": []any{}}},
 	}
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// rolesDoc names the console roles that may call a route (API tokens act
+// as their operator's owner).
+func rolesDoc(rt route) string {
+	if rt.public || rt.need == access.View {
+		return ""
+	}
+	var roles []string
+	for _, r := range access.OperatorRoles {
+		if access.Can(r, rt.need) {
+			roles = append(roles, string(r))
+		}
+	}
+	if len(roles) == 0 {
+		return " Platform administrators only."
+	}
+	return " Console roles: " + strings.Join(roles, ", ") + " (403 forbidden for the others; an operator API token acts as owner)."
 }

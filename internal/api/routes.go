@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/chargestar/chargestar/internal/access"
 	"net/http"
 )
 
@@ -10,8 +11,9 @@ import (
 // the OpenAPI document.
 type route struct {
 	method  string
-	pattern string // ServeMux pattern, also the OpenAPI path ("{$}" dropped)
-	public  bool   // served without a token
+	pattern string            // ServeMux pattern, also the OpenAPI path ("{$}" dropped)
+	public  bool              // served without a token
+	need    access.Permission // what the principal's role must allow (access.View: every role)
 	handle  func(w http.ResponseWriter, r *http.Request, p principal) error
 
 	id      string // OpenAPI operationId
@@ -99,7 +101,7 @@ type Index struct {
 func (h *handler) routeTable() []route {
 	read := []int{e400, e401, e404}
 	write := []int{e400, e401, e404, e413}
-	return []route{
+	routes := []route{
 		{method: "GET", pattern: "/api/v1/{$}", public: true, handle: h.index,
 			id: "getIndex", tag: tagMeta, summary: "API index", desc: "Public. Names the server version and the OpenAPI document.",
 			ok: 200, resp: Index{}},
@@ -118,24 +120,24 @@ func (h *handler) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/operators/{operatorId}", handle: h.getOperator,
 			id: "getOperator", tag: tagOperators, summary: "Get an operator", ok: 200, resp: Operator{}, errs: read},
 		{method: "PATCH", pattern: "/api/v1/operators/{operatorId}", handle: h.updateOperator,
-			id: "updateOperator", tag: tagOperators, summary: "Change an operator's name, seller details or settlement",
+			id: "updateOperator", need: access.ManageOperator, tag: tagOperators, summary: "Change an operator's name, seller details or settlement",
 			desc: "Administrator, or a token of the same operator. Fields left out are unchanged. The seller details " +
 				"(legal_name, tax_id, address) are printed on receipts; an AU operator's tax_id must be a valid ABN (400 invalid_abn). " +
 				"settlement_mode direct needs a merchant_account. Currency and country are fixed.",
 			body: UpdateOperatorRequest{}, ok: 200, resp: Operator{}, errs: write},
 		{method: "POST", pattern: "/api/v1/operators/{operatorId}/tokens", handle: h.createToken,
-			id: "createAPIToken", tag: tagOperators, summary: "Create an API token for an operator",
+			id: "createAPIToken", need: access.ManageOperator, tag: tagOperators, summary: "Create an API token for an operator",
 			desc: "Administrator, or a token of the same operator. The token is in the answer once and never again: " +
 				"only its SHA-256 hash is stored.",
 			body: CreateTokenRequest{}, bodyOpt: true, ok: 201, resp: NewAPIToken{}, errs: write},
 		{method: "DELETE", pattern: "/api/v1/operators/{operatorId}/tokens/{tokenId}", handle: h.revokeToken,
-			id: "revokeAPIToken", tag: tagOperators, summary: "Revoke an API token",
+			id: "revokeAPIToken", need: access.ManageOperator, tag: tagOperators, summary: "Revoke an API token",
 			desc: "The token stops working at once. Revoking a revoked token succeeds again.",
 			ok:   204, errs: []int{e400, e401, e404}},
 
 		// Sites.
 		{method: "POST", pattern: "/api/v1/sites", handle: h.createSite,
-			id: "createSite", tag: tagSites, summary: "Create a site", body: CreateSiteRequest{}, ok: 201, resp: Site{}, errs: write},
+			id: "createSite", need: access.ManageNetwork, tag: tagSites, summary: "Create a site", body: CreateSiteRequest{}, ok: 201, resp: Site{}, errs: write},
 		{method: "GET", pattern: "/api/v1/sites", handle: h.listSites,
 			id: "listSites", tag: tagSites, summary: "List sites", query: []param{operatorFilter, limitParam, cursorParam},
 			ok: 200, resp: List[Site]{}, errs: read},
@@ -144,7 +146,7 @@ func (h *handler) routeTable() []route {
 
 		// Stations.
 		{method: "POST", pattern: "/api/v1/stations", handle: h.createStation,
-			id: "createStation", tag: tagStations, summary: "Register a station",
+			id: "createStation", need: access.ManageNetwork, tag: tagStations, summary: "Register a station",
 			desc: "Only a registered station may connect to /ocpp/{stationId}. id and operator_id are enough; " +
 				"connectors appear as the station reports them.",
 			body: CreateStationRequest{}, ok: 201, resp: Station{}, errs: []int{e400, e401, e404, e409, e413}},
@@ -155,7 +157,7 @@ func (h *handler) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/stations/{stationId}", handle: h.getStation,
 			id: "getStation", tag: tagStations, summary: "Get a station with its connectors", ok: 200, resp: Station{}, errs: read},
 		{method: "PATCH", pattern: "/api/v1/stations/{stationId}", handle: h.updateStation,
-			id: "updateStation", tag: tagStations, summary: "Change a station's site, password or retirement",
+			id: "updateStation", need: access.ManageNetwork, tag: tagStations, summary: "Change a station's site, password or retirement",
 			desc: "Fields left out are unchanged. A new password takes effect at the station's next connection.",
 			body: UpdateStationRequest{}, ok: 200, resp: Station{}, errs: write},
 		{method: "GET", pattern: "/api/v1/stations/{stationId}/messages", handle: h.listMessages,
@@ -186,13 +188,13 @@ func (h *handler) routeTable() []route {
 				limitParam, cursorParam},
 			ok: 200, resp: List[StationEvent]{}, errs: read},
 		{method: "POST", pattern: "/api/v1/stations/{stationId}/commands/{action}", handle: h.command,
-			id: "sendCommand", tag: tagCommands, summary: "Send a remote-management command to a connected station",
+			id: "sendCommand", need: access.OperateStations, tag: tagCommands, summary: "Send a remote-management command to a connected station",
 			desc: commandDoc + neutralCommandDoc, body: json.RawMessage(nil), bodyOpt: true, ok: 200, resp: CommandResult{},
 			errs: []int{e400, e401, e404, e409, e413, e502, e504}},
 
 		// Id tokens.
 		{method: "POST", pattern: "/api/v1/id-tokens", handle: h.createIDToken,
-			id: "createIDToken", tag: tagIDTokens, summary: "Register an id token (RFID card, fleet or staff token)",
+			id: "createIDToken", need: access.ManageNetwork, tag: tagIDTokens, summary: "Register an id token (RFID card, fleet or staff token)",
 			body: CreateIDTokenRequest{}, ok: 201, resp: IDToken{}, errs: []int{e400, e401, e404, e409, e413}},
 		{method: "GET", pattern: "/api/v1/id-tokens", handle: h.listIDTokens,
 			id: "listIDTokens", tag: tagIDTokens, summary: "List an operator's id tokens, ordered case-insensitively",
@@ -204,10 +206,10 @@ func (h *handler) routeTable() []route {
 			id: "getIDToken", tag: tagIDTokens, summary: "Get an id token", query: []param{idTokenOperator},
 			ok: 200, resp: IDToken{}, errs: read},
 		{method: "PATCH", pattern: "/api/v1/id-tokens/{idToken}", handle: h.updateIDToken,
-			id: "updateIDToken", tag: tagIDTokens, summary: "Change an id token's status", query: []param{idTokenOperator},
+			id: "updateIDToken", need: access.ManageNetwork, tag: tagIDTokens, summary: "Change an id token's status", query: []param{idTokenOperator},
 			body: UpdateIDTokenRequest{}, ok: 200, resp: IDToken{}, errs: write},
 		{method: "POST", pattern: "/api/v1/id-tokens/{idToken}/block", handle: h.blockIDToken,
-			id: "blockIDToken", tag: tagIDTokens, summary: "Block an id token", desc: "Same as PATCH with {\"status\":\"Blocked\"}.",
+			id: "blockIDToken", need: access.ManageNetwork, tag: tagIDTokens, summary: "Block an id token", desc: "Same as PATCH with {\"status\":\"Blocked\"}.",
 			query: []param{idTokenOperator}, ok: 200, resp: IDToken{}, errs: read},
 
 		// Sessions.
@@ -224,12 +226,12 @@ func (h *handler) routeTable() []route {
 			id: "listSessionMeterValues", tag: tagSessions, summary: "The session's meter values, oldest first",
 			query: []param{limitParam, cursorParam}, ok: 200, resp: List[MeterValue]{}, errs: read},
 		{method: "GET", pattern: "/api/v1/sessions/{sessionId}/receipt", handle: h.sessionReceipt,
-			id: "getSessionReceipt", tag: tagSessions, summary: "The session's receipt (HTML or PDF)", desc: receiptDoc,
+			id: "getSessionReceipt", need: access.ViewMoney, tag: tagSessions, summary: "The session's receipt (HTML or PDF)", desc: receiptDoc,
 			query: receiptQuery, ok: 200, media: receiptMedia, errs: read},
 
 		// Tariffs and where they apply.
 		{method: "POST", pattern: "/api/v1/tariffs", handle: h.createTariff,
-			id: "createTariff", tag: tagTariffs, summary: "Create a tariff",
+			id: "createTariff", need: access.ManagePrices, tag: tagTariffs, summary: "Create a tariff",
 			desc: "The tariff is an OCPI Tariff object, validated (400 invalid_tariff, the message saying what is wrong) and stored " +
 				"in canonical form; its currency must be the operator's. The answer describes it in plain words.",
 			body: CreateTariffRequest{}, ok: 201, resp: Tariff{}, errs: write},
@@ -239,22 +241,22 @@ func (h *handler) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/tariffs/{tariffId}", handle: h.getTariff,
 			id: "getTariff", tag: tagTariffs, summary: "Get a tariff", ok: 200, resp: Tariff{}, errs: read},
 		{method: "PUT", pattern: "/api/v1/tariffs/{tariffId}", handle: h.updateTariff,
-			id: "updateTariff", tag: tagTariffs, summary: "Replace a tariff's name and body",
+			id: "updateTariff", need: access.ManagePrices, tag: tagTariffs, summary: "Replace a tariff's name and body",
 			desc: "Applies to sessions started from now on; sessions already started keep the tariff they started with.",
 			body: UpdateTariffRequest{}, ok: 200, resp: Tariff{}, errs: write},
 		{method: "DELETE", pattern: "/api/v1/tariffs/{tariffId}", handle: h.deleteTariff,
-			id: "deleteTariff", tag: tagTariffs, summary: "Delete a tariff",
+			id: "deleteTariff", need: access.ManagePrices, tag: tagTariffs, summary: "Delete a tariff",
 			desc: "409 tariff_assigned while it is assigned anywhere; remove its assignments first.",
 			ok:   204, errs: []int{e400, e401, e404, e409}},
 		{method: "PUT", pattern: "/api/v1/tariff-assignments", handle: h.assignTariff,
-			id: "assignTariff", tag: tagTariffs, summary: "Make a tariff apply to an operator's stations, a site's or one station's",
+			id: "assignTariff", need: access.ManagePrices, tag: tagTariffs, summary: "Make a tariff apply to an operator's stations, a site's or one station's",
 			desc: "Replaces the scope's earlier assignment. A station is priced with its own assignment, else its site's, else its operator's.",
 			body: AssignTariffRequest{}, ok: 200, resp: TariffAssignment{}, errs: write},
 		{method: "GET", pattern: "/api/v1/tariff-assignments", handle: h.listAssignments,
 			id: "listTariffAssignments", tag: tagTariffs, summary: "List tariff assignments, ordered by operator, scope and scope id",
 			query: []param{operatorFilter, limitParam, cursorParam}, ok: 200, resp: List[TariffAssignment]{}, errs: read},
 		{method: "DELETE", pattern: "/api/v1/tariff-assignments", handle: h.unassignTariff,
-			id: "unassignTariff", tag: tagTariffs, summary: "Remove the tariff assignment of a scope",
+			id: "unassignTariff", need: access.ManagePrices, tag: tagTariffs, summary: "Remove the tariff assignment of a scope",
 			query: assignmentQuery, ok: 204, errs: read},
 		{method: "GET", pattern: "/api/v1/stations/{stationId}/tariff", handle: h.stationTariff,
 			id: "getStationTariff", tag: tagTariffs, summary: "The tariff in force at a station, with a quote",
@@ -265,18 +267,18 @@ func (h *handler) routeTable() []route {
 
 		// Payments and receipts.
 		{method: "GET", pattern: "/api/v1/payments", handle: h.listPayments,
-			id: "listPayments", tag: tagPayments, summary: "List payments, ordered by id",
+			id: "listPayments", need: access.ViewMoney, tag: tagPayments, summary: "List payments, ordered by id",
 			desc:  "An operator token lists its sessions' payments; the administrator also sees NextCharge wallet top-ups.",
 			query: paymentQuery, ok: 200, resp: List[Payment]{}, errs: read},
 		{method: "GET", pattern: "/api/v1/payments/{paymentId}", handle: h.getPayment,
-			id: "getPayment", tag: tagPayments, summary: "Get a payment", ok: 200, resp: Payment{}, errs: read},
+			id: "getPayment", need: access.ViewMoney, tag: tagPayments, summary: "Get a payment", ok: 200, resp: Payment{}, errs: read},
 		{method: "POST", pattern: "/api/v1/payments/{paymentId}/stop", handle: h.stopPayment,
-			id: "stopPayment", tag: tagPayments, summary: "Stop a paid session",
+			id: "stopPayment", need: access.ManageMoney, tag: tagPayments, summary: "Stop a paid session",
 			desc: "Asks the station to stop the session (the capture follows its stop report); a session not started yet is canceled " +
 				"and its hold released. A payment already settled is answered as it is. No body. 409 not_a_session for a top-up.",
 			ok: 200, resp: Payment{}, errs: []int{e400, e401, e404, e409}},
 		{method: "GET", pattern: "/api/v1/reports/revenue", handle: h.revenueReport,
-			id: "revenueReport", tag: tagPayments, summary: "Revenue report (JSON or CSV)",
+			id: "revenueReport", need: access.ViewMoney, tag: tagPayments, summary: "Revenue report (JSON or CSV)",
 			desc: "Captured session payments settled in [from, to), by day, week or month in a time zone, optionally by site or station: " +
 				"sessions, energy, gross, GST, provider and platform fees, refunds and the operator's net. The totals reconcile with the ledger: " +
 				"net is what is booked to the operator's payable account, tax what is booked to its tax payable account.",
@@ -292,15 +294,15 @@ func (h *handler) routeTable() []route {
 				"operator, site, station and connector printed under it: what a driver scans to pay and charge.",
 			query: qrSheetQuery, ok: 200, media: qrSheetMedia, errs: read},
 		{method: "POST", pattern: "/api/v1/payments/{paymentId}/refunds", handle: h.createRefund,
-			id: "createRefund", tag: tagPayments, summary: "Refund a captured session payment",
+			id: "createRefund", need: access.ManageMoney, tag: tagPayments, summary: "Refund a captured session payment",
 			desc: "Refunds amount (omitted: everything not yet refunded) of a captured session payment, with its share of GST. " +
 				"The refund is recorded at once (202, state pending) and made at the provider under its own idempotency key; " +
 				"the ledger books it when the provider confirms. 409 not_refundable when the payment is not captured or the amount exceeds what is left.",
 			body: CreateRefundRequest{}, bodyOpt: true, ok: 202, resp: Refund{}, errs: []int{e400, e401, e404, e409, e413, e502}},
 		{method: "GET", pattern: "/api/v1/payments/{paymentId}/refunds", handle: h.listRefunds,
-			id: "listRefunds", tag: tagPayments, summary: "A payment's refunds, oldest first", ok: 200, resp: List[Refund]{}, errs: read},
+			id: "listRefunds", need: access.ViewMoney, tag: tagPayments, summary: "A payment's refunds, oldest first", ok: 200, resp: List[Refund]{}, errs: read},
 		{method: "GET", pattern: "/api/v1/payments/{paymentId}/receipt", handle: h.paymentReceipt,
-			id: "getPaymentReceipt", tag: tagPayments, summary: "The payment's receipt (HTML or PDF)", desc: receiptDoc,
+			id: "getPaymentReceipt", need: access.ViewMoney, tag: tagPayments, summary: "The payment's receipt (HTML or PDF)", desc: receiptDoc,
 			query: receiptQuery, ok: 200, media: receiptMedia, errs: read},
 
 		// NextCharge driver accounts (platform administrator only).
@@ -330,6 +332,11 @@ func (h *handler) routeTable() []route {
 			desc: driverAccountsDoc + " Once the card is saved the account is card-funded.",
 			body: CardSetupRequest{}, bodyOpt: true, ok: 201, resp: CardSetup{}, errs: []int{e400, e401, e404, e409, e413, e502}},
 	}
+	// Routes of the console's concerns, each with its own file.
+	for _, more := range [][]route{h.userRoutes(), h.liveRoutes(), h.alertRoutes(), h.statusReportRoutes(), h.tariffPreviewRoutes(), h.networkRoutes()} {
+		routes = append(routes, more...)
+	}
+	return routes
 }
 
 func (h *handler) index(w http.ResponseWriter, _ *http.Request, _ principal) error {

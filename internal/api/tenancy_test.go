@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -208,6 +209,10 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"POST /api/v1/driver-accounts/{accountId}/card-setup": {
 			{method: "POST", path: acc + e.account.ID + "/card-setup", unknownPath: acc + "acc_nope/card-setup", foreignID: e.account.ID, unknownID: "acc_nope"},
 		},
+	}
+	// The console's concerns keep their probes beside their tests.
+	for _, more := range []map[string][]probe{userProbes(e), liveProbes(e), alertProbes(e), statusReportProbes(e), tariffPreviewProbes(e), networkProbes(e)} {
+		maps.Copy(probes, more)
 	}
 
 	for _, op := range e.doc.docOps() {

@@ -114,6 +114,7 @@ func (s *Service) StatusNotification(ctx context.Context, l *Link, ev model.Stat
 	if err := s.store.RecordStatus(ctx, ev); err != nil {
 		return fmt.Errorf("recording status: %w", err)
 	}
+	s.stationChanged(l.StationID)
 	if ev.ConnectorID > 0 && ev.Status == "Available" && !l.txOutlivesStatus {
 		if txID, ref, open := s.txOnConnector(ctx, l, ev.ConnectorID); open {
 			stationID, at := l.StationID, ev.Timestamp

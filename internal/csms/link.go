@@ -69,6 +69,11 @@ type Link struct {
 	// configurable), so Available does not hint at a forgotten session.
 	txOutlivesStatus bool
 
+	// connRecorded is closed once the connection is stored, so the
+	// disconnection is stored after it (the connection is written in the
+	// background).
+	connRecorded chan struct{}
+
 	mu sync.Mutex
 	// txs caches transaction id → session for the station's open sessions,
 	// so meter values need no database read.
@@ -209,12 +214,15 @@ func (s *Service) Connect(ctx context.Context, l *Link) error {
 	// The protocol and connection time are written in the background: after
 	// an outage thousands of stations reconnect at once, and none should
 	// wait for the database before it may speak.
+	l.connRecorded = make(chan struct{})
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer close(l.connRecorded)
 		if err := s.store.RecordConnected(context.Background(), l.StationID, l.proto.Version(), now); err != nil {
 			s.log.Warn("recording a station connection failed", "station_id", l.StationID, "err", err)
 		}
+		s.stationChanged(l.StationID)
 	}()
 	return nil
 }
@@ -256,6 +264,16 @@ func (s *Service) Disconnect(l *Link) {
 	if cur == l {
 		s.metrics.StationsConnected.Dec()
 		s.log.Info("station disconnected", "station_id", l.StationID)
+		if l.connRecorded != nil {
+			select {
+			case <-l.connRecorded:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		if err := s.store.RecordDisconnected(context.Background(), l.StationID, s.Now()); err != nil {
+			s.log.Warn("recording a station disconnection failed", "station_id", l.StationID, "err", err)
+		}
+		s.stationChanged(l.StationID)
 	}
 }
 

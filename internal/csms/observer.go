@@ -36,19 +36,40 @@ type SessionRef struct {
 func WithSessionObserver(o SessionObserver) Option { return func(s *Service) { s.sessions = o } }
 
 func (s *Service) sessionStarted(sess model.Session) {
+	s.stationChanged(sess.StationID)
 	if s.sessions != nil && sess.ID != "" {
 		s.sessions.SessionStarted(sess)
 	}
 }
 
 func (s *Service) sessionMetered(ref SessionRef) {
+	s.stationChanged(ref.StationID)
 	if s.sessions != nil && ref.SessionID != "" {
 		s.sessions.SessionMetered(ref)
 	}
 }
 
 func (s *Service) sessionStopped(sess model.Session) {
+	s.stationChanged(sess.StationID)
 	if s.sessions != nil && sess.ID != "" && sess.Status == model.SessionCompleted {
 		s.sessions.SessionStopped(sess)
+	}
+}
+
+// StationWatcher is told that something a live view shows about a station
+// changed: it connected or disconnected, a connector's status, or one of
+// its sessions started, was metered or stopped. Called after the change is
+// stored; it must return at once (the console's live board coalesces the
+// nudges and reads the station back).
+type StationWatcher interface {
+	StationChanged(stationID string)
+}
+
+// WithStationWatcher installs the station watcher.
+func WithStationWatcher(w StationWatcher) Option { return func(s *Service) { s.watcher = w } }
+
+func (s *Service) stationChanged(stationID string) {
+	if s.watcher != nil {
+		s.watcher.StationChanged(stationID)
 	}
 }

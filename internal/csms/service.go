@@ -25,6 +25,7 @@ type Store interface {
 	UpdateStation(ctx context.Context, st model.Station) (model.Station, error)
 	RecordBoot(ctx context.Context, b store.BootRecord) error
 	RecordConnected(ctx context.Context, stationID, protocol string, at time.Time) error
+	RecordDisconnected(ctx context.Context, stationID string, at time.Time) error
 	TouchStations(ctx context.Context, seen map[string]time.Time) error
 	RecordFirmwareStatus(ctx context.Context, stationID, status string, at time.Time) error
 	RecordDiagnosticsStatus(ctx context.Context, stationID, status string, at time.Time) error
@@ -109,6 +110,7 @@ type Service struct {
 	vendors  map[string]DataTransferHandler
 	costs    CostProvider    // nil: stations are told no cost
 	sessions SessionObserver // nil: nobody follows sessions
+	watcher  StationWatcher  // nil: nobody watches stations live
 
 	stop     chan struct{}
 	stopOnce sync.Once

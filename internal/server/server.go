@@ -113,6 +113,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
+	if n, err := st.CloseStaleConnections(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("closing connection periods left open: %w", err)
+	} else if n > 0 {
+		log.Info("connection periods left open by the last run closed at the stations' last seen times", "count", n)
+	}
 	ln := cfg.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", cfg.Addr)

@@ -178,9 +178,51 @@ func (s *Store) RecordConnected(ctx context.Context, stationID, protocol string,
 		if err != nil {
 			return err
 		}
-		return rejectIfNone(res, ErrNotFound)
+		if err := rejectIfNone(res, ErrNotFound); err != nil {
+			return err
+		}
+		// A connection replacing one whose end was never recorded (a
+		// reconnection before the old socket closed) ends the old period.
+		if _, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = $2
+			WHERE station_id = $1 AND disconnected_at IS NULL AND connected_at <= $2`, stationID, t); err != nil {
+			return err
+		}
+		_, err = w.exec(ctx, `INSERT INTO station_connections (station_id, protocol, connected_at) VALUES ($1, $2, $3)`, stationID, protocol, t)
+		return err
 	})
 	return wrap("record connected", err)
+}
+
+// RecordDisconnected ends the station's open connection period at at.
+func (s *Store) RecordDisconnected(ctx context.Context, stationID string, at time.Time) error {
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		_, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = CASE WHEN connected_at > $2 THEN connected_at ELSE $2 END
+			WHERE station_id = $1 AND disconnected_at IS NULL`, stationID, s.d.ts(at))
+		return err
+	})
+	return wrap("record disconnected", err)
+}
+
+// CloseStaleConnections ends, at each station's last seen time, the
+// connection periods left open by a server that stopped without recording
+// them (a crash). Called at start-up, before stations reconnect.
+func (s *Store) CloseStaleConnections(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
+		res, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = COALESCE(
+			(SELECT CASE WHEN st.last_seen_at > station_connections.connected_at THEN st.last_seen_at ELSE station_connections.connected_at END
+			   FROM stations st WHERE st.id = station_connections.station_id), connected_at)
+			WHERE disconnected_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap("close stale connections", err)
+	}
+	return n, nil
 }
 
 // TouchStations sets last_seen_at = max(stored, given) for each station in

@@ -1,0 +1,5 @@
+package api
+
+func (h *handler) alertRoutes() []route { return nil }
+
+type alertStore interface{}

@@ -1,0 +1,5 @@
+package api
+
+func (h *handler) networkRoutes() []route { return nil }
+
+type networkStore interface{}

@@ -1,0 +1,5 @@
+package api
+
+func networkProbes(e *env) map[string][]probe { return nil }
+
+func networkBodyPaths(e *env) map[string]string { return nil }

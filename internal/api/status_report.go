@@ -1,0 +1,5 @@
+package api
+
+func (h *handler) statusReportRoutes() []route { return nil }
+
+type statusReportStore interface{}

@@ -1,0 +1,3 @@
+package api
+
+func (h *handler) tariffPreviewRoutes() []route { return nil }

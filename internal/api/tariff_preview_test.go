@@ -1,0 +1,5 @@
+package api
+
+func tariffPreviewProbes(e *env) map[string][]probe { return nil }
+
+func tariffPreviewBodyPaths(e *env) map[string]string { return nil }

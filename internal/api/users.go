@@ -1,0 +1,5 @@
+package api
+
+func (h *handler) userRoutes() []route { return nil }
+
+type userStore interface{}

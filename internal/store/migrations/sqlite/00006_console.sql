@@ -1,0 +1,108 @@
+-- The operator console (issue 6): users with roles and their browser
+-- sessions, each station's connection periods (for the status report),
+-- alerts and their webhook deliveries, and the operator's alert settings.
+-- SQLite flavour; keep in step with ../postgres.
+
+-- +goose Up
+-- Console users. operator_id NULL: a platform administrator (role admin).
+-- Only an argon2id hash of the password is kept (PHC string format).
+CREATE TABLE users (
+    id              TEXT    NOT NULL PRIMARY KEY, -- usr_...
+    operator_id     TEXT    REFERENCES operators (id),
+    email           TEXT    NOT NULL,             -- lower case
+    name            TEXT    NOT NULL DEFAULT '',
+    role            TEXT    NOT NULL CHECK (role IN ('admin', 'owner', 'technician', 'finance')),
+    password_hash   TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    disabled_at     INTEGER,
+    last_sign_in_at INTEGER,
+    CHECK ((operator_id IS NULL) = (role = 'admin'))
+) STRICT;
+CREATE UNIQUE INDEX users_email ON users (email);
+CREATE INDEX users_operator ON users (operator_id, id);
+
+-- Console sign-ins. Only the SHA-256 of the cookie's token is kept; the
+-- CSRF token is sent in a header by the console's scripts.
+CREATE TABLE console_sessions (
+    hash         BLOB    NOT NULL PRIMARY KEY,
+    user_id      TEXT    NOT NULL REFERENCES users (id),
+    csrf_token   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_sessions_user ON console_sessions (user_id);
+CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+-- When each station was connected. disconnected_at NULL: still connected
+-- (or the server stopped first: closed at start-up at the last seen time).
+CREATE TABLE station_connections (
+    id              INTEGER NOT NULL PRIMARY KEY,
+    station_id      TEXT    NOT NULL REFERENCES stations (id),
+    protocol        TEXT    NOT NULL DEFAULT '',
+    connected_at    INTEGER NOT NULL,
+    disconnected_at INTEGER
+) STRICT;
+CREATE INDEX station_connections_station ON station_connections (station_id, connected_at);
+CREATE INDEX station_connections_open ON station_connections (station_id) WHERE disconnected_at IS NULL;
+
+-- Alerts: kind offline | faulted | payment_stuck; subject says what it is
+-- about (station id, "station/connector", or payment id). At most one open
+-- alert per operator, kind and subject.
+CREATE TABLE alerts (
+    id              TEXT    NOT NULL PRIMARY KEY, -- alr_...
+    operator_id     TEXT    NOT NULL REFERENCES operators (id),
+    kind            TEXT    NOT NULL,
+    subject         TEXT    NOT NULL,
+    station_id      TEXT,
+    connector_id    INTEGER,
+    payment_id      TEXT,
+    message         TEXT    NOT NULL DEFAULT '',
+    opened_at       INTEGER NOT NULL,
+    resolved_at     INTEGER,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE UNIQUE INDEX alerts_open ON alerts (operator_id, kind, subject) WHERE resolved_at IS NULL;
+CREATE INDEX alerts_operator ON alerts (operator_id, opened_at);
+
+-- The outbox of alert webhooks: one row per alert event to deliver.
+CREATE TABLE alert_deliveries (
+    id              INTEGER NOT NULL PRIMARY KEY,
+    alert_id        TEXT    NOT NULL REFERENCES alerts (id),
+    event           TEXT    NOT NULL, -- alert.opened | alert.resolved
+    url             TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    failed_at       INTEGER,          -- gave up
+    last_error      TEXT    NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    UNIQUE (alert_id, event)
+) STRICT;
+CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+
+-- The operator's alert settings. The webhook secret signs deliveries.
+ALTER TABLE operators ADD COLUMN alert_webhook_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE operators ADD COLUMN alert_webhook_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE operators ADD COLUMN alert_offline_minutes INTEGER NOT NULL DEFAULT 10;
+ALTER TABLE operators ADD COLUMN alert_payment_stuck_minutes INTEGER NOT NULL DEFAULT 30;
+
+-- A site's own GST/ABN details (a car park owned by another entity);
+-- empty: the operator's.
+ALTER TABLE sites ADD COLUMN legal_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE sites ADD COLUMN tax_id TEXT NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE sites DROP COLUMN tax_id;
+ALTER TABLE sites DROP COLUMN legal_name;
+ALTER TABLE operators DROP COLUMN alert_payment_stuck_minutes;
+ALTER TABLE operators DROP COLUMN alert_offline_minutes;
+ALTER TABLE operators DROP COLUMN alert_webhook_secret;
+ALTER TABLE operators DROP COLUMN alert_webhook_url;
+DROP TABLE alert_deliveries;
+DROP TABLE alerts;
+DROP TABLE station_connections;
+DROP TABLE console_sessions;
+DROP TABLE users;
