@@ -60,6 +60,7 @@ var pathParams = map[string]param{
 	"sessionId": {desc: "Session id (ses_…).", schema: map[string]any{"type": "string"}},
 	"tariffId":  {desc: "Tariff id (trf_…).", schema: map[string]any{"type": "string"}},
 	"paymentId": {desc: "Payment id (pay_…).", schema: map[string]any{"type": "string"}},
+	"userId":    {desc: "Console user id (usr_…).", schema: map[string]any{"type": "string"}},
 	"accountId": {desc: "NextCharge driver account id (acc_…).", schema: map[string]any{"type": "string"}},
 }
 
@@ -74,6 +75,7 @@ const (
 	tagTariffs   = "tariffs"
 	tagPayments  = "payments"
 	tagAccounts  = "driver-accounts"
+	tagUsers     = "users"
 )
 
 // Error statuses, short for the route table.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +19,13 @@ import (
 	"github.com/chargestar/chargestar/internal/testutil"
 )
 
-// Phone is the viewport of the tests: a common phone, CSS pixels.
+// Phone is the viewport of the driver app's tests: a common phone, CSS
+// pixels. Desktop is the operator console's: a common laptop.
 const (
-	PhoneWidth  = 390
-	PhoneHeight = 844
+	PhoneWidth    = 390
+	PhoneHeight   = 844
+	DesktopWidth  = 1366
+	DesktopHeight = 900
 )
 
 // ChromiumPath finds the browser: $CHARGESTAR_CHROMIUM, else chromium or
@@ -42,6 +46,22 @@ func ChromiumPath() string {
 // returns a chromedp context (closed when the test ends).
 func New(t testing.TB) context.Context {
 	t.Helper()
+	return start(t, false)
+}
+
+// NewDesktop starts a headless browser with a laptop-sized window (the
+// operator console).
+func NewDesktop(t testing.TB) context.Context {
+	t.Helper()
+	return start(t, true)
+}
+
+func start(t testing.TB, desktop bool) context.Context {
+	t.Helper()
+	w, h, ua := PhoneWidth, PhoneHeight, "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+	if desktop {
+		w, h, ua = DesktopWidth, DesktopHeight, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+	}
 	path := ChromiumPath()
 	if path == "" {
 		testutil.SkipOrFail(t, "no Chromium found (apt-get install chromium, or set CHARGESTAR_CHROMIUM)")
@@ -49,16 +69,20 @@ func New(t testing.TB) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // CI runs as root in a container
-		chromedp.WindowSize(PhoneWidth, PhoneHeight),
+		chromedp.WindowSize(w, h),
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"),
+		chromedp.UserAgent(ua),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	if err := chromedp.Run(ctx, chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile)); err != nil {
+	emulate := chromedp.EmulateViewport(int64(w), int64(h), chromedp.EmulateScale(2), chromedp.EmulateMobile)
+	if desktop {
+		emulate = chromedp.EmulateViewport(int64(w), int64(h), chromedp.EmulateScale(1))
+	}
+	if err := chromedp.Run(ctx, emulate); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
 	}
 	return ctx
@@ -83,4 +107,25 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// WaitText waits until the element's text contains want (30 s at most).
+// Each look is bounded: an element that is not there (yet) must not block
+// until the browser's own deadline.
+func WaitText(t testing.TB, ctx context.Context, sel, want string) {
+	t.Helper()
+	var got string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := chromedp.Run(tctx, chromedp.Text(sel, &got, chromedp.ByQuery, chromedp.NodeReady))
+		cancel()
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var loc string
+	_ = chromedp.Run(ctx, chromedp.Location(&loc))
+	t.Fatalf("%s never showed %q (last %q, at %s)", sel, want, got, loc)
 }

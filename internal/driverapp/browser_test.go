@@ -118,27 +118,6 @@ func (g *guestStation) stop(at time.Time, wh int64, reason string) {
 	g.event("Ended", "EVCommunicationLost", at, wh, 0, fmt.Sprintf(`,"stoppedReason":%q`, reason), false)
 }
 
-// waitText waits until the element's text contains want.
-func waitText(t *testing.T, ctx context.Context, sel, want string) {
-	t.Helper()
-	var got string
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		// Each look is bounded: an element that is not there (yet) must
-		// not block until the browser's own deadline.
-		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := chromedp.Run(tctx, chromedp.Text(sel, &got, chromedp.ByQuery, chromedp.NodeReady))
-		cancel()
-		if err == nil && strings.Contains(got, want) {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	var loc string
-	_ = chromedp.Run(ctx, chromedp.Location(&loc))
-	t.Fatalf("%s never showed %q (last %q, at %s)", sel, want, got, loc)
-}
-
 // payOnHostedPage fills in the sandbox's card form.
 func payOnHostedPage(t *testing.T, ctx context.Context, card string) {
 	t.Helper()
@@ -168,9 +147,9 @@ func TestGuestJourneyInBrowser(t *testing.T) {
 			if err := chromedp.Run(ctx, chromedp.Navigate(f.srv.URL+"/app/s/"+id+"/1")); err != nil {
 				t.Fatal(err)
 			}
-			waitText(t, ctx, ".status", "Ready")
-			waitText(t, ctx, ".price", "$0.55 per kWh")
-			waitText(t, ctx, ".hold", "$40.00")
+			browsertest.WaitText(t, ctx, ".status", "Ready")
+			browsertest.WaitText(t, ctx, ".price", "$0.55 per kWh")
+			browsertest.WaitText(t, ctx, ".hold", "$40.00")
 			if shots {
 				browsertest.Screenshot(t, ctx, "1-station")
 			}
@@ -190,7 +169,7 @@ func TestGuestJourneyInBrowser(t *testing.T) {
 			if err := chromedp.Run(ctx, chromedp.Click(`button[type=submit]`, chromedp.ByQuery)); err != nil {
 				t.Fatal(err)
 			}
-			waitText(t, ctx, "#headline", "Plug in your car")
+			browsertest.WaitText(t, ctx, "#headline", "Plug in your car")
 			if shots {
 				browsertest.Screenshot(t, ctx, "3-plug-in")
 			}
@@ -199,10 +178,10 @@ func TestGuestJourneyInBrowser(t *testing.T) {
 			start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
 			g.acceptStart(start)
 			g.meter(start.Add(10*time.Minute), 7400, 11000)
-			waitText(t, ctx, "#headline", "Charging")
-			waitText(t, ctx, "#energy", "7.40 kWh")
-			waitText(t, ctx, "#power", "11.0 kW")
-			waitText(t, ctx, "#cost", "$5.07") // 7.4 kWh × $0.55 + $1.00
+			browsertest.WaitText(t, ctx, "#headline", "Charging")
+			browsertest.WaitText(t, ctx, "#energy", "7.40 kWh")
+			browsertest.WaitText(t, ctx, "#power", "11.0 kW")
+			browsertest.WaitText(t, ctx, "#cost", "$5.07") // 7.4 kWh × $0.55 + $1.00
 			if shots {
 				browsertest.Screenshot(t, ctx, "4-charging")
 			}
@@ -213,15 +192,15 @@ func TestGuestJourneyInBrowser(t *testing.T) {
 			}
 			g.expectRemoteStop()
 			g.stop(start.Add(20*time.Minute), 10000, "Remote")
-			waitText(t, ctx, "#headline", "Charging complete")
-			waitText(t, ctx, "#cost", "$6.50") // 10 kWh × $0.55 + $1.00
+			browsertest.WaitText(t, ctx, "#headline", "Charging complete")
+			browsertest.WaitText(t, ctx, "#cost", "$6.50") // 10 kWh × $0.55 + $1.00
 			if shots {
 				browsertest.Screenshot(t, ctx, "5-complete")
 			}
 			if err := chromedp.Run(ctx, chromedp.Click("#receipt-link", chromedp.ByQuery, chromedp.NodeVisible)); err != nil {
 				t.Fatal(err)
 			}
-			waitText(t, ctx, "body", "Total price includes GST")
+			browsertest.WaitText(t, ctx, "body", "Total price includes GST")
 			if shots {
 				browsertest.Screenshot(t, ctx, "6-receipt")
 			}
@@ -247,11 +226,11 @@ func TestStationEndsSessionInBrowser(t *testing.T) {
 	}
 	start := time.Now().Add(-time.Hour)
 	g.acceptStart(start)
-	waitText(t, ctx, "#headline", "Charging")
+	browsertest.WaitText(t, ctx, "#headline", "Charging")
 	g.stop(start.Add(time.Hour), 20000, "EVDisconnected")
-	waitText(t, ctx, "#headline", "Charging complete")
-	waitText(t, ctx, "#cost", "$12.00")
-	waitText(t, ctx, "#message", "the rest of the hold is released")
+	browsertest.WaitText(t, ctx, "#headline", "Charging complete")
+	browsertest.WaitText(t, ctx, "#cost", "$12.00")
+	browsertest.WaitText(t, ctx, "#message", "the rest of the hold is released")
 }
 
 // TestDeclinedCardInBrowser: a declined card: the hosted page says so, and
@@ -270,7 +249,7 @@ func TestDeclinedCardInBrowser(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Click(`button[type=submit]`, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "body", "declined")
+	browsertest.WaitText(t, ctx, "body", "declined")
 	browsertest.Screenshot(t, ctx, "7-declined")
 	ps, _ := f.srv.Store.ListSessionPayments(context.Background(), store.SessionPaymentFilter{})
 	if len(ps) != 1 || ps[0].State != string(sessionbilling.StateQuote) || ps[0].DeclineCode == "" {
@@ -298,8 +277,8 @@ func TestStationNeverStartsInBrowser(t *testing.T) {
 	}
 	call := g.st.ExpectCall("RemoteStartTransaction", 20*time.Second)
 	g.st.Reply(call, `{"status":"Accepted"}`)
-	waitText(t, ctx, "#headline", "Nothing charged")
-	waitText(t, ctx, "#message", "did not start")
+	browsertest.WaitText(t, ctx, "#headline", "Nothing charged")
+	browsertest.WaitText(t, ctx, "#message", "did not start")
 	browsertest.Screenshot(t, ctx, "8-did-not-start")
 }
 
@@ -334,8 +313,8 @@ func TestAccountWalletCardInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "main", "You are signed in")
-	waitText(t, ctx, "#balance", "$0.00")
+	browsertest.WaitText(t, ctx, "main", "You are signed in")
+	browsertest.WaitText(t, ctx, "#balance", "$0.00")
 
 	// Top up $50 on the hosted page.
 	if err := chromedp.Run(ctx, chromedp.Click(`form[action$="/top-up"] button`, chromedp.ByQuery)); err != nil {
@@ -345,7 +324,7 @@ func TestAccountWalletCardInBrowser(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Click(`button[type=submit]`, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "main", "top-up")
+	browsertest.WaitText(t, ctx, "main", "top-up")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var bal string
@@ -366,7 +345,7 @@ func TestAccountWalletCardInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, ".cards", "04AABBCC")
+	browsertest.WaitText(t, ctx, ".cards", "04AABBCC")
 	if m := g.st.CallOK("Authorize", `{"idTag":"04AABBCC"}`); m["idTagInfo"].(map[string]any)["status"] != "Accepted" {
 		t.Fatalf("authorize: %v", m)
 	}
@@ -387,14 +366,14 @@ func TestAccountWalletCardInBrowser(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	waitText(t, ctx, "#balance", "$38.00")
+	browsertest.WaitText(t, ctx, "#balance", "$38.00")
 	browsertest.Screenshot(t, ctx, "9-account")
 
 	// A lost card is blocked.
 	if err := chromedp.Run(ctx, chromedp.Click(`form[action$="/cards/block"] button`, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, ".cards", "blocked")
+	browsertest.WaitText(t, ctx, ".cards", "blocked")
 	if m := g.st.CallOK("Authorize", `{"idTag":"04AABBCC"}`); m["idTagInfo"].(map[string]any)["status"] != "Blocked" {
 		t.Fatalf("authorize a blocked card: %v", m)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/csms/ocpp16"
 	"github.com/chargestar/chargestar/internal/csms/ocpp2"
+	"github.com/chargestar/chargestar/internal/console"
 	"github.com/chargestar/chargestar/internal/driverapp"
 	"github.com/chargestar/chargestar/internal/gateway"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
@@ -166,6 +167,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if s.sandbox != nil {
 		mux.Handle("/pay/sandbox/", s.sandbox.Handler())
 	}
+	mux.Handle("/console/", console.New(console.Deps{Store: st, Logger: log}))
 	mux.Handle("/app/", driverapp.New(driverapp.Deps{Store: st, Billing: s.Billing, Logger: log}))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))

@@ -1,0 +1,1 @@
+// alerts page: see console.js for the shared helpers (CS.*).

@@ -1,0 +1,1 @@
+// board page: see console.js for the shared helpers (CS.*).

@@ -1,0 +1,1 @@
+// network page: see console.js for the shared helpers (CS.*).

@@ -1,0 +1,1 @@
+// reports page: see console.js for the shared helpers (CS.*).

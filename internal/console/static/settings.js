@@ -1,0 +1,1 @@
+// settings page: see console.js for the shared helpers (CS.*).

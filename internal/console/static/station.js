@@ -1,0 +1,1 @@
+// station page: see console.js for the shared helpers (CS.*).

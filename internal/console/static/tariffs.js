@@ -1,0 +1,1 @@
+// tariffs page: see console.js for the shared helpers (CS.*).

@@ -1,0 +1,1 @@
+// users page: see console.js for the shared helpers (CS.*).
