@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chargestar/chargestar/internal/access"
 	"github.com/chargestar/chargestar/internal/config"
 	"github.com/chargestar/chargestar/internal/ledger"
 	"github.com/chargestar/chargestar/internal/model"
@@ -92,9 +93,18 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Vendor: "ChargeStar", Model: "Demo-22", Firmware: "1.4.2",
 			// The last connector of each station waits for app drivers.
 			AppConnectors: 1,
+			// Drivers at the first connector tap NextCharge wallet cards,
+			// so paid sessions (and revenue) accrue while the demo runs;
+			// the others use the operator's fleet cards.
+			IDTag: func(stationID string, connector int) string {
+				if connector == 1 {
+					return demoFleetWalletCard(stationID)
+				}
+				return sim.DefaultIDTag(stationID, connector)
+			},
 		},
 	}
-	opToken, err := seedDemo(ctx, srv.Store, sim.FleetIDs(fleetCfg), *connectors)
+	seed, err := seedDemo(ctx, srv.Store, sim.FleetIDs(fleetCfg), *connectors)
 	if err != nil {
 		srv.Store.Close()
 		return fmt.Errorf("seeding the demo: %w", err)
@@ -115,11 +125,15 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	base := srv.BaseURL()
 	ids := sim.FleetIDs(fleetCfg)
+	opToken := seed.token
 	fmt.Fprintf(stdout, `
 Charge Star demo is running.
 
   Stations        %d simulated stations (%s … %s) speaking %s in turn,
                   %d connectors each, drivers arriving and charging
+  Console         %s/console/
+                  sign in as %s / %s   (owner of "Demo Car Parks")
+                  or as %s / %s   (owner of "Harbourside EV": sees none of it)
   Driver app      %s/app/s/%s/%d   (what the station's QR code opens; card 4242 4242 4242 4242;
                   the last connector of every station is kept free for app drivers)
   QR stickers     %s/api/v1/stations/%s/qr-sheet   (with the operator token)
@@ -138,7 +152,9 @@ Try:
   curl -s -H 'Authorization: Bearer %s' -X POST -d '{"type":"soft"}' %s/api/v1/stations/%s/commands/reset
 
 Press Ctrl-C to stop.
-`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, base, ids[0], *connectors, base, ids[0], demoWalletCard, loopback(srv.Addr()), base, base, base, base,
+`, len(ids), ids[0], ids[len(ids)-1], strings.Join(sim.Protocols, ", "), *connectors, base, seed.owner.email, seed.owner.password,
+		seed.otherOwner.email, seed.otherOwner.password,
+		base, ids[0], *connectors, base, ids[0], demoWalletCard, loopback(srv.Addr()), base, base, base, base,
 		cfg.AdminToken, opToken, strings.TrimPrefix(f.db, "sqlite:"), map[bool]string{true: " (kept)", false: " (deleted on exit)"}[*keep],
 		opToken, base, ids[0], opToken, base, ids[0], opToken, base, ids[0])
 
@@ -173,64 +189,117 @@ const demoTariff = `{"country_code":"AU","party_id":"DCP","id":"WYNYARD-STD","cu
 // demoWalletCard is the demo's NextCharge card (an RFID UID).
 const demoWalletCard = "04C0FFEE42"
 
-// seedDemo creates the demo operator, site, stations and RFID tags, and an
-// API token of the operator, which it returns.
-func seedDemo(ctx context.Context, st *store.Store, stationIDs []string, connectors int) (string, error) {
+// demoFleetWalletCard is the NextCharge wallet card the simulated drivers
+// of a station's first connector tap: one account per station, so two
+// stations never start on one card at once.
+func demoFleetWalletCard(stationID string) string { return "NC-" + stationID }
+
+// demoSeed is what seedDemo made that the banner shows.
+type demoSeed struct {
+	token             string // the demo operator's API token
+	owner, otherOwner demoUser
+}
+
+type demoUser struct{ email, password string }
+
+// seedDemo creates the demo operator with its site, stations, tariff, RFID
+// tags, wallet cards, console owner and API token; and a second operator
+// with its own owner and station, to show that neither sees the other.
+func seedDemo(ctx context.Context, st *store.Store, stationIDs []string, connectors int) (demoSeed, error) {
+	var seed demoSeed
 	op, err := st.CreateOperator(ctx, model.Operator{Name: "Demo Car Parks", Currency: "AUD", Country: "AU",
 		LegalName: "Demo Car Parks Pty Ltd", TaxID: "51 824 753 556", Address: "1 Wynyard Lane, Sydney NSW 2000"})
 	if err != nil {
-		return "", err
+		return seed, err
 	}
 	site, err := st.CreateSite(ctx, model.Site{OperatorID: op.ID, Name: "Wynyard Car Park, Level 2", Address: "1 Wynyard Lane, Sydney NSW 2000", Timezone: "Australia/Sydney"})
 	if err != nil {
-		return "", err
+		return seed, err
 	}
 	for _, id := range stationIDs {
 		if _, err := st.CreateStation(ctx, model.Station{ID: id, OperatorID: op.ID, SiteID: site.ID}); err != nil {
-			return "", err
+			return seed, err
 		}
 		for c := 1; c <= connectors; c++ {
 			if _, err := st.CreateIDToken(ctx, model.IDToken{OperatorID: op.ID, IDToken: sim.DefaultIDTag(id, c), Status: model.TokenAccepted}); err != nil {
-				return "", err
+				return seed, err
 			}
+		}
+		if err := seedWalletCard(ctx, st, "fleet-"+strings.ToLower(id)+"@example.com", demoFleetWalletCard(id), 5000_00); err != nil {
+			return seed, err
 		}
 	}
 	// The site's tariff, which the driver app quotes and bills.
 	tariff, err := st.SaveTariff(ctx, store.Tariff{OperatorID: op.ID, Name: "Wynyard standard", Body: []byte(demoTariff)})
 	if err != nil {
-		return "", err
+		return seed, err
 	}
 	if _, err := st.AssignTariff(ctx, store.TariffAssignment{OperatorID: op.ID, Scope: store.ScopeSite, ScopeID: site.ID, TariffID: tariff.ID}); err != nil {
-		return "", err
+		return seed, err
 	}
 	// A NextCharge card on a wallet holding $100, booked as a top-up.
-	acct, err := st.SaveDriverAccount(ctx, store.DriverAccount{Email: "driver@example.com", Currency: "AUD", Funding: store.FundingWallet})
-	if err != nil {
-		return "", err
-	}
-	if _, err := st.SaveDriverCard(ctx, store.DriverCard{IDToken: demoWalletCard, AccountID: acct.ID, Status: model.TokenAccepted}); err != nil {
-		return "", err
-	}
-	topUp, err := ledger.WalletTopUp(ledger.TopUpParams{Key: "demo-topup:" + acct.ID, Reference: "demo", Wallet: ledger.WalletAccount(acct.ID, "AUD"),
-		Provider: "sandbox", Amount: 100_00})
-	if err != nil {
-		return "", err
-	}
-	if _, err := st.PostLedger(ctx, topUp); err != nil {
-		return "", err
+	if err := seedWalletCard(ctx, st, "driver@example.com", demoWalletCard, 100_00); err != nil {
+		return seed, err
 	}
 	// A blocked card, to try Authorize answers with.
 	if _, err := st.CreateIDToken(ctx, model.IDToken{OperatorID: op.ID, IDToken: "LOST-CARD-0001", Status: model.TokenBlocked}); err != nil {
-		return "", err
+		return seed, err
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
-	token := "cs_" + base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
+	seed.token = "cs_" + base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(seed.token))
 	if _, err := st.CreateAPIToken(ctx, model.APIToken{OperatorID: op.ID, Name: "demo", Hash: sum[:]}); err != nil {
-		return "", err
+		return seed, err
 	}
-	return token, nil
+	if seed.owner, err = seedOwner(ctx, st, op.ID, "owner@democarparks.example"); err != nil {
+		return seed, err
+	}
+
+	// The other operator: one site, one station (not simulated), one owner.
+	other, err := st.CreateOperator(ctx, model.Operator{Name: "Harbourside EV", Currency: "AUD", Country: "AU"})
+	if err != nil {
+		return seed, err
+	}
+	otherSite, err := st.CreateSite(ctx, model.Site{OperatorID: other.ID, Name: "Harbourside Marina", Timezone: "Australia/Sydney"})
+	if err != nil {
+		return seed, err
+	}
+	if _, err := st.CreateStation(ctx, model.Station{ID: "HARBOUR-01", OperatorID: other.ID, SiteID: otherSite.ID}); err != nil {
+		return seed, err
+	}
+	seed.otherOwner, err = seedOwner(ctx, st, other.ID, "owner@harbourside.example")
+	return seed, err
+}
+
+// seedWalletCard makes a NextCharge account funded by a wallet holding
+// amount (booked as a top-up) with an RFID card.
+func seedWalletCard(ctx context.Context, st *store.Store, email, card string, amount int64) error {
+	acct, err := st.SaveDriverAccount(ctx, store.DriverAccount{Email: email, Currency: "AUD", Funding: store.FundingWallet})
+	if err != nil {
+		return err
+	}
+	if _, err := st.SaveDriverCard(ctx, store.DriverCard{IDToken: card, AccountID: acct.ID, Status: model.TokenAccepted}); err != nil {
+		return err
+	}
+	topUp, err := ledger.WalletTopUp(ledger.TopUpParams{Key: "demo-topup:" + acct.ID, Reference: "demo", Wallet: ledger.WalletAccount(acct.ID, "AUD"),
+		Provider: "sandbox", Amount: amount})
+	if err != nil {
+		return err
+	}
+	_, err = st.PostLedger(ctx, topUp)
+	return err
+}
+
+// seedOwner creates an operator's console owner with a fresh password.
+func seedOwner(ctx context.Context, st *store.Store, operatorID, email string) (demoUser, error) {
+	u := demoUser{email: email, password: "demo-" + randomHex(6)}
+	hash, err := access.HashPassword(u.password)
+	if err != nil {
+		return u, err
+	}
+	_, err = st.CreateUser(ctx, store.User{OperatorID: operatorID, Email: email, Name: "Demo owner", Role: string(access.Owner), PasswordHash: hash})
+	return u, err
 }
 
 // loopback returns host:port to reach a listener from this machine.
