@@ -293,6 +293,11 @@ func (s *Server) pruneMessageLog(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("message log pruned", "deleted", n, "before", before.UTC().Format(time.RFC3339))
 		}
+		// Expired console sign-ins are refused anyway; this only keeps
+		// the table small.
+		if err := s.Store.PruneConsoleSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning console sessions failed", "err", err)
+		}
 		t.Reset(time.Hour)
 	}
 }

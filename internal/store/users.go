@@ -59,12 +59,14 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 	now := normTime(time.Now())
 	u.CreatedAt, u.UpdatedAt = now, now
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
-		_, err := w.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL, NULL)`,
+		// ON CONFLICT rather than catching the violation: on PostgreSQL a
+		// failed statement would abort the whole batched transaction.
+		res, err := w.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL, NULL) ON CONFLICT DO NOTHING`,
 			u.ID, nullIfEmpty(u.OperatorID), u.Email, u.Name, u.Role, u.PasswordHash, s.d.ts(now))
-		if isUniqueViolation(err) {
-			return reject(fmt.Errorf("%w: a user with this email exists", ErrConflict))
+		if err != nil {
+			return err
 		}
-		return err
+		return rejectIfNone(res, fmt.Errorf("%w: a user with this email exists", ErrConflict))
 	})
 	if err != nil {
 		return User{}, wrap("create user", err)
