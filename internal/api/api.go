@@ -34,6 +34,7 @@ import (
 	"github.com/chargestar/chargestar/internal/billing"
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/ledger"
+	"github.com/chargestar/chargestar/internal/live"
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/payments"
 	"github.com/chargestar/chargestar/internal/receipt"
@@ -110,6 +111,7 @@ type Store interface {
 	alertStore
 	statusReportStore
 	networkStore
+	liveStore
 }
 
 // CSMS is what the API needs from the central system core (implemented by
@@ -128,6 +130,9 @@ type Deps struct {
 	// Billing is session billing (tariff quotes, payments, receipts); nil
 	// in tests that do not need it.
 	Billing Billing
+	// Live is the live-update broker the CSMS core nudges (GET
+	// /board/events); nil answers that route 503.
+	Live *live.Broker
 	// PublicURL is the server's address as drivers reach it, for the QR
 	// codes of sticker sheets; "" uses the request's host.
 	PublicURL string
@@ -144,6 +149,7 @@ type handler struct {
 	store     Store
 	csms      CSMS
 	billing   Billing // nil: the billing routes answer 503
+	live      *live.Broker
 	publicURL string
 	adminHash [sha256.Size]byte
 	hasAdmin  bool
@@ -158,7 +164,7 @@ type handler struct {
 func New(d Deps) http.Handler { return newHandler(d) }
 
 func newHandler(d Deps) *handler {
-	h := &handler{store: d.Store, csms: d.CSMS, billing: d.Billing, publicURL: strings.TrimRight(d.PublicURL, "/"), log: d.Logger, now: d.Now}
+	h := &handler{store: d.Store, csms: d.CSMS, billing: d.Billing, live: d.Live, publicURL: strings.TrimRight(d.PublicURL, "/"), log: d.Logger, now: d.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -724,3 +724,20 @@ func TestUsageReport(t *testing.T) {
 	}
 	e.mustDo("GET", "/api/v1/reports/usage?period=hour", a.token, nil, 400)
 }
+
+// A site run by its own entity sells under its own name and ABN.
+func TestReceiptUsesTheSitesSellerDetails(t *testing.T) {
+	e := newEnv(t)
+	a := e.a
+	e.mustDo("PATCH", "/api/v1/operators/"+a.op.ID, a.token, map[string]any{"legal_name": "Alpha Parking Pty Ltd", "tax_id": "51824753556"}, 200)
+	e.mustDo("PATCH", "/api/v1/sites/"+a.site.ID, a.token, map[string]any{"legal_name": "Wharf Car Park Trust", "tax_id": "53004085616"}, 200)
+	html := e.mustDo("GET", "/api/v1/payments/"+a.payment.ID+"/receipt", a.token, nil, 200)
+	for _, want := range []string{"Wharf Car Park Trust", "53 004 085 616"} {
+		if !bytes.Contains(html.body, []byte(want)) {
+			t.Errorf("the receipt lacks the site's %q", want)
+		}
+	}
+	if bytes.Contains(html.body, []byte("51 824 753 556")) {
+		t.Error("the receipt still shows the operator's ABN")
+	}
+}

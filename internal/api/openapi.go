@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -181,9 +182,11 @@ func renderOpenAPI(routes []route) ([]byte, error) {
 				content[m] = mediaDoc(m)
 			}
 			ok["content"] = content
-			ok["headers"] = map[string]any{"Content-Disposition": map[string]any{
-				"description": "inline, with the document's file name, e.g. inline; filename=\"receipt-7K3M-Q9XD.pdf\".",
-				"schema":      map[string]any{"type": "string"}}}
+			if !slices.Contains(rt.media, "text/event-stream") { // a stream is not a document
+				ok["headers"] = map[string]any{"Content-Disposition": map[string]any{
+					"description": "inline, with the document's file name, e.g. inline; filename=\"receipt-7K3M-Q9XD.pdf\".",
+					"schema":      map[string]any{"type": "string"}}}
+			}
 		}
 		responses[strconv.Itoa(rt.ok)] = ok
 		for _, code := range rt.errs {

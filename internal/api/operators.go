@@ -28,6 +28,12 @@ type Operator struct {
 	Address         string `json:"address" doc:"The seller's address printed on receipts; \"\" when unset."`
 	SettlementMode  string `json:"settlement_mode" enum:"platform,direct" doc:"platform: the platform collects drivers' payments and pays the operator out; direct: the operator's own merchant account collects them."`
 	MerchantAccount string `json:"merchant_account" doc:"The operator's merchant account at the payment provider (direct settlement); \"\" when unset."`
+
+	// Alert settings (internal/alerts).
+	AlertWebhookURL          string `json:"alert_webhook_url" doc:"Where alert.opened and alert.resolved webhooks are POSTed; \"\" when off."`
+	AlertWebhookSecret       string `json:"alert_webhook_secret,omitempty" doc:"The secret signing the webhooks (X-Chargestar-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">). Only in the answer of the PATCH that turned the webhook on and of POST …/alert-webhook-secret; never in a GET."`
+	AlertOfflineMinutes      int    `json:"alert_offline_minutes" doc:"A station not connected for longer than this opens an offline alert."`
+	AlertPaymentStuckMinutes int    `json:"alert_payment_stuck_minutes" doc:"A session payment authorised without a start, or stopped and not settled, for longer than this opens a payment_stuck alert."`
 }
 
 // CreateOperatorRequest is the body of POST /api/v1/operators.
@@ -45,6 +51,10 @@ type UpdateOperatorRequest struct {
 	Address         Optional[string] `json:"address,omitzero" maxLength:"500" doc:"null or \"\" clears it."`
 	SettlementMode  Optional[string] `json:"settlement_mode,omitzero" nullable:"false" enum:"platform,direct" doc:"direct requires a merchant_account (in this request or already set)."`
 	MerchantAccount Optional[string] `json:"merchant_account,omitzero" maxLength:"200" doc:"The operator's merchant account at the payment provider, e.g. a Stripe connected account id (acct_…). null or \"\" clears it (not while settlement_mode is direct)."`
+
+	AlertWebhookURL          Optional[string] `json:"alert_webhook_url,omitzero" maxLength:"2000" doc:"An absolute http(s) URL receiving alert webhooks; null or \"\" turns them off (and forgets the secret). Turning them on generates a signing secret, returned once in alert_webhook_secret."`
+	AlertOfflineMinutes      Optional[int]    `json:"alert_offline_minutes,omitzero" nullable:"false" minimum:"1" maximum:"1440"`
+	AlertPaymentStuckMinutes Optional[int]    `json:"alert_payment_stuck_minutes,omitzero" nullable:"false" minimum:"1" maximum:"1440"`
 }
 
 func operatorOut(o model.Operator) Operator {
@@ -52,8 +62,17 @@ func operatorOut(o model.Operator) Operator {
 	if mode == "" {
 		mode = model.SettlementPlatform
 	}
+	off, stuck := o.AlertOfflineMinutes, o.AlertPaymentStuckMinutes
+	if off <= 0 {
+		off = model.DefaultAlertOfflineMinutes
+	}
+	if stuck <= 0 {
+		stuck = model.DefaultAlertPaymentStuckMinutes
+	}
+	// The webhook secret is never shown here: see updateOperator.
 	return Operator{ID: o.ID, Name: o.Name, Currency: o.Currency, Country: o.Country, CreatedAt: utc(o.CreatedAt),
-		LegalName: o.LegalName, TaxID: o.TaxID, Address: o.Address, SettlementMode: mode, MerchantAccount: o.MerchantAccount}
+		LegalName: o.LegalName, TaxID: o.TaxID, Address: o.Address, SettlementMode: mode, MerchantAccount: o.MerchantAccount,
+		AlertWebhookURL: o.AlertWebhookURL, AlertOfflineMinutes: off, AlertPaymentStuckMinutes: stuck}
 }
 
 var (
@@ -260,6 +279,10 @@ func (h *handler) updateOperator(w http.ResponseWriter, r *http.Request, p princ
 	if o.SettlementMode == model.SettlementDirect && o.MerchantAccount == "" {
 		return invalid("merchant_account", "is required with settlement_mode direct")
 	}
+	newSecret, err := applyAlertSettings(req, &o)
+	if err != nil {
+		return err
+	}
 	o, err = h.store.UpdateOperator(r.Context(), o)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("operator", r.PathValue("operatorId"))
@@ -267,6 +290,10 @@ func (h *handler) updateOperator(w http.ResponseWriter, r *http.Request, p princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, operatorOut(o))
+	out := operatorOut(o)
+	if newSecret {
+		out.AlertWebhookSecret = o.AlertWebhookSecret
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

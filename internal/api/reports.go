@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/csv"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/billing"
@@ -35,10 +37,12 @@ var revenueQuery = []param{
 	{name: "period", desc: "day (default), week (from Monday) or month.", schema: map[string]any{"type": "string", "enum": []string{"day", "week", "month"}}},
 	{name: "by", desc: "Split rows by site or station as well.", schema: map[string]any{"type": "string", "enum": []string{"site", "station"}}},
 	{name: "timezone", desc: "IANA time zone of the days (default Australia/Sydney for an AU operator, else UTC).", schema: map[string]any{"type": "string"}},
-	{name: "format", desc: "json (default) or csv.", schema: map[string]any{"type": "string", "enum": []string{"json", "csv"}}},
+	{name: "format", desc: "json (default), csv or pdf (a printable A4 report: what it covers, the rows and a totals row). Without it, " +
+		"Accept: application/pdf or text/csv (preferred over application/json) asks for that format.",
+		schema: map[string]any{"type": "string", "enum": []string{"json", "csv", "pdf"}}},
 }
 
-var revenueMedia = []string{"application/json", "text/csv"}
+var revenueMedia = []string{"application/json", "text/csv", "application/pdf"}
 
 // reportParams are a report request's parameters, checked.
 type reportParams struct {
@@ -106,10 +110,75 @@ func (h *handler) reportQuery(r *http.Request, p principal) (reportParams, error
 		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "by must be site or station")
 	}
 	rq.format = q.Get("format")
-	if rq.format != "" && rq.format != "json" && rq.format != "csv" {
-		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "format must be json or csv")
+	if rq.format != "" && rq.format != "json" && rq.format != "csv" && rq.format != "pdf" {
+		return rq, errorf(http.StatusBadRequest, codeInvalidRequest, "format must be json, csv or pdf")
+	}
+	if rq.format == "" {
+		rq.format = acceptedReportFormat(r.Header.Get("Accept"))
 	}
 	return rq, nil
+}
+
+// acceptedReportFormat reads Accept: "pdf" or "csv" when the client
+// prefers application/pdf or text/csv to JSON, else "json".
+func acceptedReportFormat(accept string) string {
+	q := map[string]float64{}
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		v := 1.0
+		if s, ok := params["q"]; ok {
+			if v, err = strconv.ParseFloat(s, 64); err != nil {
+				v = 0
+			}
+		}
+		q[mt] = max(q[mt], v)
+	}
+	best, format := q["application/json"], "json"
+	for _, c := range []struct{ mt, format string }{{"application/pdf", "pdf"}, {"text/csv", "csv"}} {
+		if v := q[c.mt]; v > 0 && v > best {
+			best, format = v, c.format
+		}
+	}
+	return format
+}
+
+// writeReportPDF writes a report's table as a PDF download.
+func (h *handler) writeReportPDF(w http.ResponseWriter, r *http.Request, rq reportParams, t reports.Table, name string) error {
+	t.Operator = "All operators"
+	if rq.operatorID != "" {
+		o, err := h.getOperatorByID(r.Context(), rq.operatorID)
+		if err != nil {
+			return err
+		}
+		t.Operator = o.Name
+	}
+	t.From, t.To, t.Timezone = rq.from.Format("2006-01-02"), rq.to.Format("2006-01-02"), rq.loc.String()
+	t.GeneratedAt = h.now().In(rq.loc).Truncate(time.Second)
+	var buf bytes.Buffer
+	if err := reports.WritePDF(&buf, t); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`-`+t.From+`-`+t.To+`.pdf"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// siteNames names the report's site keys "Name (site_…)" for print.
+func (h *handler) siteNames(r *http.Request, opID string) map[string]string {
+	names := map[string]string{}
+	sites, err := h.store.ListSites(r.Context(), opID)
+	if err != nil {
+		return names
+	}
+	for _, s := range sites {
+		names[s.ID] = s.Name + " (" + s.ID + ")"
+	}
+	return names
 }
 
 func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -117,6 +186,7 @@ func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p princi
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Vary", "Accept") // the format may come from Accept
 	opID, from, to, period, by, loc, format := rq.operatorID, rq.from, rq.to, rq.period, rq.by, rq.loc, rq.format
 	sales, err := h.store.Sales(r.Context(), opID, from, to)
 	if err != nil {
@@ -131,7 +201,19 @@ func (h *handler) revenueReport(w http.ResponseWriter, r *http.Request, p princi
 	if rep.Rows == nil {
 		rep.Rows = []reports.Row{}
 	}
-	if format != "csv" {
+	switch format {
+	case "pdf":
+		if by == reports.BySite {
+			names := h.siteNames(r, opID)
+			for i := range rows {
+				if n, ok := names[rows[i].Key]; ok {
+					rows[i].Key = n
+				}
+			}
+		}
+		return h.writeReportPDF(w, r, rq, reports.RevenueTable(rows, rep.Totals, period, by), "revenue")
+	case "csv":
+	default:
 		writeJSON(w, http.StatusOK, rep)
 		return nil
 	}
@@ -186,6 +268,7 @@ func (h *handler) usageReport(w http.ResponseWriter, r *http.Request, p principa
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Vary", "Accept") // the format may come from Accept
 	uses, err := h.store.Uses(r.Context(), rq.operatorID, rq.from, rq.to, h.now())
 	if err != nil {
 		return err
@@ -240,7 +323,23 @@ func (h *handler) usageReport(w http.ResponseWriter, r *http.Request, p principa
 	if rep.Rows == nil {
 		rep.Rows = []reports.UsageRow{}
 	}
-	if rq.format != "csv" {
+	switch rq.format {
+	case "pdf":
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		if rq.by == reports.BySite {
+			names := h.siteNames(r, rq.operatorID)
+			for i := range rows {
+				if n, ok := names[rows[i].Key]; ok {
+					rows[i].Key = n
+				}
+			}
+		}
+		return h.writeReportPDF(w, r, rq, reports.UsageTable(rows, rq.period, rq.by, rq.from, rq.to, total), "usage")
+	case "csv":
+	default:
 		writeJSON(w, http.StatusOK, rep)
 		return nil
 	}

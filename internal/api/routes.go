@@ -62,6 +62,7 @@ var pathParams = map[string]param{
 	"paymentId": {desc: "Payment id (pay_…).", schema: map[string]any{"type": "string"}},
 	"userId":    {desc: "Console user id (usr_…).", schema: map[string]any{"type": "string"}},
 	"accountId": {desc: "NextCharge driver account id (acc_…).", schema: map[string]any{"type": "string"}},
+	"alertId":   {desc: "Alert id (alr_…).", schema: map[string]any{"type": "string"}},
 }
 
 const (

@@ -23,7 +23,21 @@ type Operator struct {
 	// MerchantAccount, with the platform's fee taken at capture).
 	SettlementMode  string
 	MerchantAccount string
+
+	// Alerts (internal/alerts): where their webhooks go ("" none), the
+	// secret that signs them, and how long a station may be offline and a
+	// payment stuck before an alert opens (0: the defaults below).
+	AlertWebhookURL          string
+	AlertWebhookSecret       string
+	AlertOfflineMinutes      int
+	AlertPaymentStuckMinutes int
 }
+
+// Default alert thresholds (the database's column defaults).
+const (
+	DefaultAlertOfflineMinutes      = 10
+	DefaultAlertPaymentStuckMinutes = 30
+)
 
 // Settlement modes of an operator.
 const (
@@ -50,6 +64,10 @@ type Site struct {
 	Address    string
 	Timezone   string // IANA name, e.g. "Australia/Sydney"
 	CreatedAt  time.Time
+	// LegalName and TaxID: the site's own GST/ABN details (a car park
+	// owned by another entity); "" means the operator's.
+	LegalName string
+	TaxID     string
 }
 
 // Station is a charging station (an OCPP charge point), identified by its

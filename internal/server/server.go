@@ -22,13 +22,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/chargestar/chargestar/internal/alerts"
 	"github.com/chargestar/chargestar/internal/api"
+	"github.com/chargestar/chargestar/internal/console"
 	"github.com/chargestar/chargestar/internal/csms"
 	"github.com/chargestar/chargestar/internal/csms/ocpp16"
 	"github.com/chargestar/chargestar/internal/csms/ocpp2"
-	"github.com/chargestar/chargestar/internal/console"
 	"github.com/chargestar/chargestar/internal/driverapp"
 	"github.com/chargestar/chargestar/internal/gateway"
+	"github.com/chargestar/chargestar/internal/live"
 	"github.com/chargestar/chargestar/internal/ocpp/ocppj"
 	"github.com/chargestar/chargestar/internal/payments"
 	"github.com/chargestar/chargestar/internal/payments/sandbox"
@@ -142,9 +144,11 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	bcfg := cfg.Billing
 	bcfg.BaseURL = publicURL
 	s.Billing = sessionbilling.New(st, provider, &csms.TokenAuthorizer{Store: st}, bcfg, log)
+	// The live board's broker: the core nudges it when a station changes.
+	broker := live.New()
 	// Billing's seams first, so that tests' options can replace them.
-	opts := append([]csms.Option{csms.WithAuthorizer(s.Billing), csms.WithCostProvider(s.Billing), csms.WithSessionObserver(s.Billing)},
-		cfg.CSMSOptions...)
+	opts := append([]csms.Option{csms.WithAuthorizer(s.Billing), csms.WithCostProvider(s.Billing), csms.WithSessionObserver(s.Billing),
+		csms.WithStationWatcher(broker)}, cfg.CSMSOptions...)
 	svc := csms.New(st, csms.Config{
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		CommandTimeout:    cfg.CallTimeout,
@@ -162,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /ocpp/{stationId}", gw)
-	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, Billing: s.Billing, PublicURL: publicURL, AdminToken: cfg.AdminToken, Logger: log}))
+	mux.Handle("/api/v1/", api.New(api.Deps{Store: st, CSMS: svc, Billing: s.Billing, Live: broker, PublicURL: publicURL, AdminToken: cfg.AdminToken, Logger: log}))
 	mux.Handle("POST /webhooks/{provider}", http.HandlerFunc(s.webhook))
 	if s.sandbox != nil {
 		mux.Handle("/pay/sandbox/", s.sandbox.Handler())
@@ -178,6 +182,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live streams never go idle: end them when shutdown begins, so that it
+	// need not wait for them.
+	s.http.RegisterOnShutdown(broker.Close)
 	return s, nil
 }
 
@@ -241,6 +248,13 @@ func (s *Server) Run(ctx context.Context) error {
 			s.pruneMessageLog(jobsCtx)
 		}()
 	}
+	// Alerts (offline stations, faulted connectors, stuck payments) and
+	// their webhooks, every 30 s.
+	jobs.Add(1)
+	go func() {
+		defer jobs.Done()
+		alerts.NewWorker(s.Store, alerts.Config{Logger: s.log}).Run(jobsCtx)
+	}()
 	defer func() { stopJobs(); jobs.Wait() }()
 	s.log.Info("chargestar serving", "addr", s.ln.Addr().String(), "db", s.Store.Dialect(), "version", version.Version())
 

@@ -36,16 +36,24 @@ func (s *Service) Receipt(ctx context.Context, p store.SessionPayment) (receipt.
 		StationID: p.StationID, ConnectorID: p.ConnectorID, Currency: p.Currency,
 		HoldAmount: p.HoldAmount, Refunded: p.AmountRefunded,
 	}
-	if op.Country == "AU" && op.TaxID != "" {
-		r.Seller.TaxIDLabel = "ABN"
-	}
 	if loc, err := time.LoadLocation(p.Timezone); err == nil && p.Timezone != "" {
 		r.Location = loc
 	}
 	if st, err := s.store.GetStation(ctx, p.StationID); err == nil && st.SiteID != "" {
 		if site, err := s.store.GetSite(ctx, st.OperatorID, st.SiteID); err == nil {
 			r.SiteName, r.SiteAddress = site.Name, site.Address
+			// A car park run by its own entity sells under its own
+			// name and ABN; empty fields are the operator's.
+			if site.LegalName != "" {
+				r.Seller.LegalName = site.LegalName
+			}
+			if site.TaxID != "" {
+				r.Seller.TaxID = site.TaxID
+			}
 		}
+	}
+	if op.Country == "AU" && r.Seller.TaxID != "" {
+		r.Seller.TaxIDLabel = "ABN"
 	}
 	if p.SessionID != "" {
 		if sess, err := s.store.GetSession(ctx, "", p.SessionID); err == nil {

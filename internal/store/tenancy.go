@@ -14,13 +14,24 @@ import (
 // the committer like every other write so that the store has one writer and
 // one shutdown path.
 
-const operatorCols = `id, name, currency, country, created_at, legal_name, tax_id, address, settlement_mode, merchant_account`
+const operatorCols = `id, name, currency, country, created_at, legal_name, tax_id, address, settlement_mode, merchant_account,
+	alert_webhook_url, alert_webhook_secret, alert_offline_minutes, alert_payment_stuck_minutes`
 
 func scanOperator(sc interface{ Scan(...any) error }) (model.Operator, error) {
 	var o model.Operator
 	err := sc.Scan(&o.ID, &o.Name, &o.Currency, &o.Country, tsCol(&o.CreatedAt), &o.LegalName, &o.TaxID, &o.Address,
-		&o.SettlementMode, &o.MerchantAccount)
+		&o.SettlementMode, &o.MerchantAccount, &o.AlertWebhookURL, &o.AlertWebhookSecret, &o.AlertOfflineMinutes, &o.AlertPaymentStuckMinutes)
 	return o, err
+}
+
+// alertDefaults fills the alert thresholds left 0.
+func alertDefaults(o *model.Operator) {
+	if o.AlertOfflineMinutes <= 0 {
+		o.AlertOfflineMinutes = model.DefaultAlertOfflineMinutes
+	}
+	if o.AlertPaymentStuckMinutes <= 0 {
+		o.AlertPaymentStuckMinutes = model.DefaultAlertPaymentStuckMinutes
+	}
 }
 
 // CreateOperator inserts o, assigning an "op_…" ID and CreatedAt when empty.
@@ -39,9 +50,11 @@ func (s *Store) CreateOperator(ctx context.Context, o model.Operator) (model.Ope
 	if o.SettlementMode == "" {
 		o.SettlementMode = model.SettlementPlatform
 	}
+	alertDefaults(&o)
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
-		res, err := w.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-			o.ID, o.Name, o.Currency, o.Country, s.d.ts(o.CreatedAt), o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount)
+		res, err := w.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+			o.ID, o.Name, o.Currency, o.Country, s.d.ts(o.CreatedAt), o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount,
+			o.AlertWebhookURL, o.AlertWebhookSecret, o.AlertOfflineMinutes, o.AlertPaymentStuckMinutes)
 		if err != nil {
 			return err
 		}
@@ -53,17 +66,20 @@ func (s *Store) CreateOperator(ctx context.Context, o model.Operator) (model.Ope
 	return o, nil
 }
 
-// UpdateOperator writes o's name, seller details and settlement
-// arrangement (currency and country are fixed at creation: money already
-// booked is in that currency). ErrNotFound for an unknown operator.
+// UpdateOperator writes o's name, seller details, settlement arrangement
+// and alert settings (currency and country are fixed at creation: money
+// already booked is in that currency). ErrNotFound for an unknown operator.
 func (s *Store) UpdateOperator(ctx context.Context, o model.Operator) (model.Operator, error) {
 	if o.SettlementMode == "" {
 		o.SettlementMode = model.SettlementPlatform
 	}
+	alertDefaults(&o)
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
 		res, err := w.exec(ctx, `UPDATE operators SET name = $2, legal_name = $3, tax_id = $4, address = $5,
-			settlement_mode = $6, merchant_account = $7 WHERE id = $1`,
-			o.ID, o.Name, o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount)
+			settlement_mode = $6, merchant_account = $7, alert_webhook_url = $8, alert_webhook_secret = $9,
+			alert_offline_minutes = $10, alert_payment_stuck_minutes = $11 WHERE id = $1`,
+			o.ID, o.Name, o.LegalName, o.TaxID, o.Address, o.SettlementMode, o.MerchantAccount,
+			o.AlertWebhookURL, o.AlertWebhookSecret, o.AlertOfflineMinutes, o.AlertPaymentStuckMinutes)
 		if err != nil {
 			return err
 		}
@@ -157,11 +173,11 @@ func (s *Store) RevokeAPIToken(ctx context.Context, operatorID, id string) error
 	return wrap("revoke api token", err)
 }
 
-const siteCols = `id, operator_id, name, address, timezone, created_at`
+const siteCols = `id, operator_id, name, address, timezone, created_at, legal_name, tax_id`
 
 func scanSite(sc interface{ Scan(...any) error }) (model.Site, error) {
 	var x model.Site
-	err := sc.Scan(&x.ID, &x.OperatorID, &x.Name, &x.Address, &x.Timezone, tsCol(&x.CreatedAt))
+	err := sc.Scan(&x.ID, &x.OperatorID, &x.Name, &x.Address, &x.Timezone, tsCol(&x.CreatedAt), &x.LegalName, &x.TaxID)
 	return x, err
 }
 
@@ -182,8 +198,8 @@ func (s *Store) CreateSite(ctx context.Context, site model.Site) (model.Site, er
 		if err := w.requireOperator(ctx, site.OperatorID); err != nil {
 			return err
 		}
-		res, err := w.exec(ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-			site.ID, site.OperatorID, site.Name, site.Address, site.Timezone, s.d.ts(site.CreatedAt))
+		res, err := w.exec(ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			site.ID, site.OperatorID, site.Name, site.Address, site.Timezone, s.d.ts(site.CreatedAt), site.LegalName, site.TaxID)
 		if err != nil {
 			return err
 		}

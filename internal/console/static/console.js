@@ -66,7 +66,7 @@
   CS.listAll = async function (path, params) {
     let items = [], cursor = "";
     for (let i = 0; i < 100; i++) {
-      const page = await CS.api("GET", path + CS.query(Object.assign({}, params, { limit: 1000, cursor })));
+      const page = await CS.api("GET", path + CS.query(Object.assign({}, params, { limit: 500, cursor })));
       items = items.concat(page.items || []);
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
