@@ -3,9 +3,7 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,11 +11,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/store"
+	"github.com/chargestar/chargestar/internal/webhooksig"
 )
 
 // Webhooks: each alert opening and resolution is queued in the store
@@ -93,54 +91,21 @@ func NewSecret() string {
 	return "whsec_" + hex.EncodeToString(b[:])
 }
 
-// Sign returns the signature header value of body sent at t.
+// Sign returns the signature header value of body sent at t: the
+// Stripe-style scheme of internal/webhooksig, so receivers can verify it
+// with any Stripe-compatible code.
 func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func mac(secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return webhooksig.Sign([]byte(secret), t, body)
 }
 
 // ErrBadSignature: a webhook's signature does not verify.
-var ErrBadSignature = errors.New("alerts: webhook signature does not verify")
+var ErrBadSignature = webhooksig.ErrInvalid
 
 // Verify checks a signature header against body, as a receiver would:
 // one of its v1 signatures must match and its time must be within
 // tolerance of now (against replays).
 func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts string
-	var sigs [][]byte
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return fmt.Errorf("%w: malformed header %q", ErrBadSignature, header)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return fmt.Errorf("%w: timestamp %d outside the tolerance", ErrBadSignature, sec)
-	}
-	want := mac(secret, ts, body)
-	for _, s := range sigs {
-		if hmac.Equal(s, want) {
-			return nil
-		}
-	}
-	return ErrBadSignature
+	return webhooksig.Verify([]byte(secret), header, body, now, tolerance)
 }
 
 // backoff is the wait after the n-th failed attempt (n ≥ 1): 30 s,

@@ -269,27 +269,11 @@ func previewUsage(field string, s TariffPreviewSession, now time.Time, loc *time
 func previewSummary(it TariffPreviewItem, currency string) string {
 	kwh := billing.NewDecimal(it.EnergyWh, 3).StringFixed(3)
 	kwh = strings.TrimRight(strings.TrimRight(kwh, "0"), ".")
-	s := fmt.Sprintf("a %s kWh, %s session", kwh, shortDuration(time.Duration(it.DurationS)*time.Second))
+	s := fmt.Sprintf("a %s kWh, %s session", kwh, billing.FormatDuration(time.Duration(it.DurationS)*time.Second))
 	if it.IdleS > 0 {
-		s += fmt.Sprintf(" with %s idle", shortDuration(time.Duration(it.IdleS)*time.Second))
+		s += fmt.Sprintf(" with %s idle", billing.FormatDuration(time.Duration(it.IdleS)*time.Second))
 	}
 	return s + " costs " + billing.FormatMoney(it.Total, currency)
-}
-
-// shortDuration: "1 h", "30 min", "2 h 15 min", "45 s".
-func shortDuration(d time.Duration) string {
-	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	var parts []string
-	if h > 0 {
-		parts = append(parts, fmt.Sprintf("%d h", h))
-	}
-	if m > 0 {
-		parts = append(parts, fmt.Sprintf("%d min", m))
-	}
-	if s > 0 || len(parts) == 0 {
-		parts = append(parts, fmt.Sprintf("%d s", s))
-	}
-	return strings.Join(parts, " ")
 }
 
 // decimalText writes d in decimals: exactly when its expansion ends, else

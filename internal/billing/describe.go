@@ -161,9 +161,9 @@ func describeExample(t *Tariff, opts DescribeOptions) (example, error) {
 		return example{}, err
 	}
 	kwh := DecimalFromRat(big.NewRat(wh, 1000)).Round(3, HalfUp)
-	text := fmt.Sprintf("a %s kWh, %s session", kwh, formatDuration(dur))
+	text := fmt.Sprintf("a %s kWh, %s session", kwh, FormatDuration(dur))
 	if opts.ExampleIdle > 0 {
-		text += fmt.Sprintf(" with %s idle", formatDuration(opts.ExampleIdle))
+		text += fmt.Sprintf(" with %s idle", FormatDuration(opts.ExampleIdle))
 	}
 	text += " costs " + FormatMoney(cost.Total, t.Currency)
 	return example{text: text, cost: cost}, nil
@@ -370,7 +370,7 @@ func (d describer) idle(cp *cComponent, grace time.Duration, q string, perMin bo
 	}
 	s := "idle " + d.rate(cp, perMin)
 	if grace > 0 {
-		s += " after " + formatDuration(grace)
+		s += " after " + FormatDuration(grace)
 	}
 	return join(s, q) + stepWords(cp)
 }
@@ -387,7 +387,7 @@ func stepWords(cp *cComponent) string {
 	if cp.step < 120 {
 		return ""
 	}
-	return ", billed per " + formatDuration(time.Duration(cp.step)*time.Second)
+	return ", billed per " + FormatDuration(time.Duration(cp.step)*time.Second)
 }
 
 func (d describer) bound(p *PriceBound) string {
@@ -496,7 +496,7 @@ func restrictionWords(r *Restrictions) string {
 		maxD = &v
 	}
 	if minD != nil || maxD != nil {
-		secs := func(d *Decimal) string { return formatDuration(time.Duration(d.rat().Num().Int64()) * time.Second) }
+		secs := func(d *Decimal) string { return FormatDuration(time.Duration(d.rat().Num().Int64()) * time.Second) }
 		switch {
 		case minD != nil && maxD != nil:
 			w = append(w, fmt.Sprintf("from %s to %s", secs(minD), secs(maxD)))
@@ -564,9 +564,9 @@ func dayWords(days []string) string {
 	return strings.Join(out, ", ")
 }
 
-// formatDuration writes a duration for a driver: "15 min", "1 h",
+// FormatDuration writes a duration for a driver: "15 min", "1 h",
 // "2 h 27 min", "45 s".
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	d = d.Truncate(time.Second)
 	h := int64(d / time.Hour)
 	m := int64(d % time.Hour / time.Minute)
@@ -602,11 +602,11 @@ func (e *engine) describeLine(l Line, el cElement) string {
 	case LineEnergy:
 		s = fmt.Sprintf("Energy %s kWh × %s/kWh", l.Quantity.StringFixed(3), price)
 	case LineChargingTime:
-		s = fmt.Sprintf("Charging %s × %s/h", formatDuration(l.Duration), price)
+		s = fmt.Sprintf("Charging %s × %s/h", FormatDuration(l.Duration), price)
 	case LineIdle:
-		s = fmt.Sprintf("Idle %s × %s/h", formatDuration(l.Duration), price)
+		s = fmt.Sprintf("Idle %s × %s/h", FormatDuration(l.Duration), price)
 	case LineReservationTime:
-		s = fmt.Sprintf("Reservation %s × %s/h", formatDuration(l.Duration), price)
+		s = fmt.Sprintf("Reservation %s × %s/h", FormatDuration(l.Duration), price)
 	}
 	if q != "" {
 		s += " (" + q + ")"

@@ -91,8 +91,8 @@ func TestFormatDuration(t *testing.T) {
 		15 * time.Minute: "15 min", time.Hour: "1 h", 147 * time.Minute: "2 h 27 min", 45 * time.Second: "45 s",
 		0: "0 s", 90*time.Minute + 5*time.Second: "1 h 30 min 5 s",
 	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%s) = %q, want %q", d, got, want)
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

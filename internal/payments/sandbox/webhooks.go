@@ -3,19 +3,15 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chargestar/chargestar/internal/payments"
 	"github.com/chargestar/chargestar/internal/store"
+	"github.com/chargestar/chargestar/internal/webhooksig"
 )
 
 // SignatureHeader carries a webhook's signature: "t=<unix seconds>,v1=<hex>".
@@ -23,64 +19,18 @@ const SignatureHeader = "Sandbox-Signature"
 
 // Sign returns the signature header value for payload signed at t with
 // secret: v1 is HMAC-SHA256(secret, "<t>.<payload>") in lower-case hex, the
-// scheme Stripe uses.
+// scheme Stripe uses (internal/webhooksig).
 func Sign(secret []byte, t time.Time, payload []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, payload))
+	return webhooksig.Sign(secret, t, payload)
 }
 
-func mac(secret []byte, ts string, payload []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(payload)
-	return m.Sum(nil)
-}
-
-// Verify checks a signature header against payload at now: one of its v1
-// signatures must match, and its time be within tolerance of now, either
-// way (a delivery recorded and replayed later is refused, as is one from a
-// clock far ahead).
+// Verify checks a signature header against payload at now (see
+// webhooksig.Verify), answering payments.ErrInvalidSignature.
 func Verify(secret []byte, header string, payload []byte, now time.Time, tolerance time.Duration) error {
-	if header == "" {
-		return sigErr("no %s header", SignatureHeader)
-	}
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return sigErr("malformed %s header", SignatureHeader)
-		}
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return sigErr("%s header needs t= and v1=", SignatureHeader)
-	}
-	want := mac(secret, ts, payload)
-	matched := false
-	for _, s := range sigs {
-		matched = matched || hmac.Equal(s, want)
-	}
-	if !matched {
-		return sigErr("no signature matches")
-	}
-	if age := now.Sub(time.Unix(t, 0)); age > tolerance || age < -tolerance {
-		return sigErr("signed at %s, outside the %s replay window", time.Unix(t, 0).UTC().Format(time.RFC3339), tolerance)
+	if err := webhooksig.Verify(secret, header, payload, now, tolerance); err != nil {
+		return payments.Errorf(payments.ErrInvalidSignature, "", "%s: %v", SignatureHeader, err)
 	}
 	return nil
-}
-
-func sigErr(format string, args ...any) error {
-	return payments.Errorf(payments.ErrInvalidSignature, "", format, args...)
 }
 
 // ParseWebhook verifies a sandbox webhook delivery and decodes its event.
