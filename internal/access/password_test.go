@@ -47,3 +47,13 @@ func TestMalformedHashesNeverMatch(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckPassword is the cost of one sign-in attempt (and of the
+// dummy check for an unknown email).
+func BenchmarkCheckPassword(b *testing.B) {
+	h, _ := HashPassword("correct horse battery")
+	b.ReportAllocs()
+	for b.Loop() {
+		CheckPassword(h, "correct horse battery")
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,10 @@ type console struct {
 	Deps
 	mux     *http.ServeMux
 	limiter *limiter
+	// checks bounds concurrent password checks: each argon2id check holds
+	// 19 MiB for ~20 ms, so a flood of sign-ins waits here instead of
+	// exhausting memory.
+	checks chan struct{}
 }
 
 // New returns the console's handler, to be mounted at Prefix.
@@ -68,7 +73,7 @@ func New(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	c := &console{Deps: d, mux: http.NewServeMux(), limiter: newLimiter()}
+	c := &console{Deps: d, mux: http.NewServeMux(), limiter: newLimiter(), checks: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticHandler()))
 	c.mux.HandleFunc("GET /console/{$}", c.home)
 	c.mux.HandleFunc("GET /console/sign-in", c.signInPage)
@@ -297,6 +302,12 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	if !c.limiter.allow(clientIP(r), strings.ToLower(email), now) {
 		d.Error = "Too many attempts. Wait 15 minutes and try again."
 		c.renderSignIn(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	select {
+	case c.checks <- struct{}{}:
+		defer func() { <-c.checks }()
+	case <-r.Context().Done():
 		return
 	}
 	u, err := c.Store.GetUserByEmail(r.Context(), email)
