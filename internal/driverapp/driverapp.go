@@ -31,6 +31,9 @@ type Deps struct {
 	Store   *store.Store
 	Billing *sessionbilling.Service
 	Logger  *slog.Logger
+	// Done is closed when the server shuts down: live session streams end
+	// then instead of holding the shutdown until its timeout. nil: never.
+	Done <-chan struct{}
 }
 
 type app struct {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chargestar/chargestar/internal/model"
 	"github.com/chargestar/chargestar/internal/servertest"
@@ -253,4 +254,37 @@ func TestStationPageStates(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("pay without CSRF: %s", resp.Status)
 	}
+}
+
+// A driver's live session stream ends when the server shuts down (the
+// page reconnects to the next one); it does not hold the shutdown until
+// its timeout.
+func TestSessionStreamEndsAtShutdown(t *testing.T) {
+	f := setup(t, true)
+	f.online(t, "CP1")
+	code, m := do(t, "POST", f.srv.URL+"/app/api/checkouts", "application/json", `{"station_id":"CP1","connector_id":1}`)
+	if code != 201 {
+		t.Fatalf("checkout: %d %v", code, m)
+	}
+	id, tok := m["payment_id"].(string), m["access_token"].(string)
+	resp, err := http.Get(f.srv.URL + "/app/p/" + id + "/events?t=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, resp.Body); close(ended) }()
+	stopped := make(chan struct{})
+	go func() { f.srv.Stop(t); close(stopped) }()
+	// The test server's shutdown timeout is 10 s: a stream ending only
+	// when that runs out would fail here.
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session stream did not end at shutdown")
+	}
+	<-stopped
 }

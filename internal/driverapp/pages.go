@@ -430,6 +430,8 @@ func (a *app) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-deadline.C:
 			return
+		case <-a.Done: // shutting down: the page reconnects to the next server
+			return
 		case <-tick.C:
 		}
 	}

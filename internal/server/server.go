@@ -172,7 +172,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		mux.Handle("/pay/sandbox/", s.sandbox.Handler())
 	}
 	mux.Handle("/console/", console.New(console.Deps{Store: st, Logger: log}))
-	mux.Handle("/app/", driverapp.New(driverapp.Deps{Store: st, Billing: s.Billing, Logger: log}))
+	appDone := make(chan struct{})
+	mux.Handle("/app/", driverapp.New(driverapp.Deps{Store: st, Billing: s.Billing, Logger: log, Done: appDone}))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /{$}", s.index)
@@ -185,6 +186,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	// Live streams never go idle: end them when shutdown begins, so that it
 	// need not wait for them.
 	s.http.RegisterOnShutdown(broker.Close)
+	s.http.RegisterOnShutdown(func() { close(appDone) })
 	return s, nil
 }
 
