@@ -52,6 +52,7 @@ func TestAlertsPageShowsOpenAlert(t *testing.T) {
 	f.signIn(t, bctx, tech)
 	run(t, bctx, "opening the alerts page", chromedp.Navigate(f.srv.URL+"/console/alerts"))
 	browsertest.WaitText(t, bctx, "#open-count", "1 open")
+	browsertest.WaitText(t, bctx, "#nav-alert-count", "1") // every page's navigation shows the count
 	row := `#open-table tr[data-alert="` + open.ID + `"]`
 	browsertest.WaitText(t, bctx, row, "Faulted")
 	browsertest.WaitText(t, bctx, row, "GroundFailure")

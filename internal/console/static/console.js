@@ -165,10 +165,29 @@
     sel.addEventListener("change", () => { localStorage.setItem("cs-admin-operator", sel.value); location.reload(); });
   }
 
+  // The navigation's Alerts link shows how many alerts are open, on every
+  // page, refreshed each minute.
+  async function refreshAlertCount() {
+    const link = document.querySelector('header nav a[href="/console/alerts"]');
+    if (!link || (CS.isAdmin && !CS.operatorID)) return;
+    let n = 0, more = false;
+    try {
+      const page = await CS.api("GET", "/alerts" + CS.query({ state: "open", limit: 100 }));
+      n = (page.items || []).length;
+      more = !!page.next_cursor;
+    } catch (_) { return; } // the count is a hint; the page itself reports errors
+    let badge = link.querySelector(".nav-count");
+    if (!n) { if (badge) badge.remove(); return; }
+    if (!badge) { badge = CS.el("span", { class: "nav-count", id: "nav-alert-count" }); link.append(" ", badge); }
+    badge.textContent = more ? "100+" : String(n);
+    badge.title = badge.textContent + " open alert" + (n === 1 ? "" : "s");
+  }
+
   // Pages register with CS.page(init); it runs once the DOM is ready and
   // the operator is known.
   const ready = new Promise((res) => document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", res) : res());
   const operatorReady = ready.then(initOperatorPicker);
+  operatorReady.then(() => { refreshAlertCount(); setInterval(refreshAlertCount, 60000); });
   CS.page = (init) => operatorReady.then(() => CS.run(init));
 
   window.CS = CS;
