@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,10 +9,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/chargestar/chargestar/internal/browsertest"
+	"github.com/chargestar/chargestar/internal/servertest"
 )
 
 // client is a browser-like HTTP client: cookies, no automatic redirects.
@@ -154,4 +157,47 @@ func TestSignInInBrowser(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "console-sign-in")
 	f.signIn(t, ctx, f.owner)
 	browsertest.WaitText(t, ctx, "#operator-name", "Harbour Parking")
+}
+
+// A platform administrator signs in to the console, picks an operator in
+// the header and sees that operator's stations, then another's.
+func TestAdministratorPicksTheOperator(t *testing.T) {
+	f := newFixture(t)
+	var other struct{ ID string }
+	f.mustJSON(t, servertest.AdminToken, "POST", "/api/v1/operators", `{"name":"Quay Charging","currency":"AUD","country":"AU"}`, 201, &other)
+	f.mustJSON(t, servertest.AdminToken, "POST", "/api/v1/stations", `{"id":"QUAY-1","operator_id":"`+other.ID+`"}`, 201, nil)
+	f.mustJSON(t, f.token, "POST", "/api/v1/stations", `{"id":"HARBOUR-7"}`, 201, nil)
+	admin := f.user(t, "", "admin")
+
+	ctx := browsertest.NewDesktop(t)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(f.srv.URL+"/console/"),
+		chromedp.WaitVisible("#email", chromedp.ByQuery),
+		chromedp.SendKeys("#email", admin.Email, chromedp.ByQuery),
+		chromedp.SendKeys("#password", admin.Password, chromedp.ByQuery),
+		chromedp.Click("#sign-in", chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitText(t, ctx, "#user-role", "admin")
+	for _, pick := range []struct{ id, shows, hides string }{{other.ID, "QUAY-1", "HARBOUR-7"}, {f.op.ID, "HARBOUR-7", "QUAY-1"}} {
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second) // bounded: a missing option fails fast
+		err := chromedp.Run(pctx,
+			chromedp.WaitReady(`#operator-picker option[value="`+pick.id+`"]`, chromedp.ByQuery),
+			chromedp.SetValue("#operator-picker", pick.id, chromedp.ByQuery),
+			chromedp.Evaluate(`document.querySelector("#operator-picker").dispatchEvent(new Event("change"))`, nil),
+		)
+		cancel()
+		if err != nil {
+			t.Fatalf("picking %s: %v", pick.id, err)
+		}
+		browsertest.WaitText(t, ctx, "#board", pick.shows)
+		var board string
+		if err := chromedp.Run(ctx, chromedp.Text("#board", &board, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(board, pick.hides) {
+			t.Errorf("with %s picked the board shows %s", pick.id, pick.hides)
+		}
+	}
 }
