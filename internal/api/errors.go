@@ -44,6 +44,7 @@ const (
 	codeTariffAssigned     = "tariff_assigned"        // 409: a tariff still assigned cannot be deleted
 	codeNotASession        = "not_a_session"          // 409: a top-up has no session to stop
 	codeNotRefundable      = "not_refundable"         // 409: the payment is not captured, or the refund exceeds what is left
+	codeWrongPassword      = "wrong_password"         // 400: the current password given to change it is wrong
 	codeLastOwner          = "last_owner"             // 409: the change would leave the operator without an active owner
 	codeAccountIneligible  = "account_not_eligible"   // 409: the driver account cannot do that (closed, or not wallet-funded for a top-up)
 	codePaymentProvider    = "payment_provider_error" // 502: the payment provider refused or failed

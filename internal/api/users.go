@@ -52,6 +52,12 @@ type UpdateUserRequest struct {
 	Disabled *bool   `json:"disabled,omitempty" doc:"true disables the user (its console sessions end at once); false enables it again."`
 }
 
+// ChangePasswordRequest is the body of POST /api/v1/me/password.
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password" maxLength:"200"`
+	Password        string `json:"password" minLength:"10" maxLength:"200" doc:"The new password, 10 to 200 characters."`
+}
+
 // Me is the answer of GET /api/v1/me.
 type Me struct {
 	Kind       string  `json:"kind" enum:"user,token,admin_token" doc:"A console user's session, an operator's API token, or an administrator token."`
@@ -70,6 +76,12 @@ func (h *handler) userRoutes() []route {
 		{method: "GET", pattern: "/api/v1/me", handle: h.me,
 			id: "getMe", tag: tagUsers, summary: "Who the caller is and what its role allows",
 			ok: 200, resp: Me{}, errs: []int{e401}},
+		{method: "POST", pattern: "/api/v1/me/password", handle: h.changeOwnPassword,
+			id: "changeOwnPassword", tag: tagUsers, summary: "Change the signed-in console user's own password",
+			desc: "For console users (any role): the current password must be given. Every console session of the user ends, " +
+				"this one included, so the user signs in again. 400 wrong_password when the current password is wrong; " +
+				"400 invalid_request for an API token, which has no password.",
+			body: ChangePasswordRequest{}, ok: 204, errs: []int{e400, e401, e403, e413}},
 		{method: "POST", pattern: "/api/v1/users", handle: h.createUser, need: access.ManageOperator,
 			id: "createUser", tag: tagUsers, summary: "Create a console user",
 			desc: "409 conflict when the email already has a user (an email signs in to one user, platform-wide). " +
@@ -276,4 +288,30 @@ func (h *handler) keepAnOwner(r *http.Request, u store.User) error {
 		}
 	}
 	return errorf(http.StatusConflict, codeLastOwner, "this is the operator's last active owner: make another user owner first")
+}
+
+func (h *handler) changeOwnPassword(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req ChangePasswordRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if p.userID == "" {
+		return invalid("current_password", "an API token has no password; sign in to the console as a user")
+	}
+	u, err := h.store.GetUser(r.Context(), "", p.userID)
+	if err != nil {
+		return err
+	}
+	if !access.CheckPassword(u.PasswordHash, req.CurrentPassword) {
+		return errorf(http.StatusBadRequest, codeWrongPassword, "the current password is wrong")
+	}
+	if u.PasswordHash, err = access.HashPassword(req.Password); err != nil {
+		return invalid("password", "%v", err)
+	}
+	if _, err := h.store.UpdateUser(r.Context(), u); err != nil {
+		return err
+	}
+	h.log.Info("console user changed their password", "user_id", u.ID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

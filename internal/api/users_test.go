@@ -19,7 +19,8 @@ func userProbes(e *env) map[string][]probe {
 	e.decode(e.mustDo("POST", "/api/v1/users", e.b.token, map[string]any{"email": "owner@beta.example", "role": "owner", "password": "beta-password-1"}, 201), &bUser)
 	u := "/api/v1/users/"
 	return map[string][]probe{
-		"GET /api/v1/me": nil, // answers only about the caller
+		"GET /api/v1/me":           nil, // answers only about the caller
+		"POST /api/v1/me/password": nil,
 		"POST /api/v1/users": {
 			{method: "POST", path: "/api/v1/users", body: map[string]any{"operator_id": e.b.op.ID, "email": "evil@example.com", "role": "owner", "password": "evil-password-1"}},
 			{method: "POST", path: "/api/v1/users", body: map[string]any{"email": "evil2@example.com", "role": "admin", "password": "evil-password-1"}, status: 400},
@@ -37,7 +38,7 @@ func userProbes(e *env) map[string][]probe {
 func userBodyPaths(e *env) map[string]string {
 	var u User
 	e.decode(e.mustDo("POST", "/api/v1/users", e.admin, map[string]any{"operator_id": e.a.op.ID, "email": "body@alpha.example", "role": "technician", "password": "alpha-password-1"}, 201), &u)
-	return map[string]string{"/api/v1/users": "/api/v1/users", "/api/v1/users/{userId}": "/api/v1/users/" + u.ID}
+	return map[string]string{"/api/v1/users": "/api/v1/users", "/api/v1/users/{userId}": "/api/v1/users/" + u.ID, "/api/v1/me/password": "/api/v1/me/password"}
 }
 
 // signInAs makes a console session for a new user of role at operator
@@ -200,4 +201,31 @@ func TestUsersLifecycle(t *testing.T) {
 	}
 }
 
-var userContractRoutes = []string{"GET /api/v1/me", "POST /api/v1/users", "GET /api/v1/users", "GET /api/v1/users/{userId}", "PATCH /api/v1/users/{userId}"}
+var userContractRoutes = []string{"GET /api/v1/me", "POST /api/v1/me/password", "POST /api/v1/users", "GET /api/v1/users", "GET /api/v1/users/{userId}", "PATCH /api/v1/users/{userId}"}
+
+func TestUsersChangeTheirOwnPassword(t *testing.T) {
+	e := newEnv(t)
+	cookie, csrf := e.signInAs(e.a.op.ID, access.Technician)
+	other, _ := e.signInAs(e.a.op.ID, access.Finance)
+	// signInAs gives every user the password "a-long-password".
+	if r := e.doCookie("POST", "/api/v1/me/password", cookie, csrf, `{"current_password":"wrong","password":"a-brand-new-password"}`); r.StatusCode != 400 || errCode(t, r) != codeWrongPassword {
+		t.Fatalf("wrong current password: %d", r.StatusCode)
+	}
+	if r := e.doCookie("POST", "/api/v1/me/password", cookie, csrf, `{"current_password":"a-long-password","password":"short"}`); r.StatusCode != 400 {
+		t.Fatalf("weak new password: %d", r.StatusCode)
+	}
+	if r := e.doCookie("POST", "/api/v1/me/password", cookie, "", `{"current_password":"a-long-password","password":"a-brand-new-password"}`); r.StatusCode != 403 {
+		t.Fatalf("without the CSRF header: %d", r.StatusCode)
+	}
+	if r := e.doCookie("POST", "/api/v1/me/password", cookie, csrf, `{"current_password":"a-long-password","password":"a-brand-new-password"}`); r.StatusCode != 204 {
+		t.Fatalf("change: %d", r.StatusCode)
+	}
+	// The session that changed it ends too; another user's does not.
+	if r := e.doCookie("GET", "/api/v1/me", cookie, "", ""); r.StatusCode != 401 {
+		t.Fatalf("the session after the change: %d", r.StatusCode)
+	}
+	if r := e.doCookie("GET", "/api/v1/me", other, "", ""); r.StatusCode != 200 {
+		t.Fatalf("another user's session: %d", r.StatusCode)
+	}
+	e.mustDo("POST", "/api/v1/me/password", e.a.token, map[string]any{"current_password": "x", "password": "a-brand-new-password"}, 400)
+}

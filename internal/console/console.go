@@ -105,6 +105,7 @@ var pageList = []page{
 	{name: "alerts", path: "alerts", title: "Alerts", nav: true, need: access.View},
 	{name: "users", path: "users", title: "Users", nav: true, need: access.ManageOperator},
 	{name: "settings", path: "settings", title: "Settings", nav: true, need: access.ManageOperator},
+	{name: "account", path: "account", title: "Your account", need: access.View},
 }
 
 //go:embed templates/*.html
@@ -264,7 +265,7 @@ func (c *console) home(w http.ResponseWriter, r *http.Request) {
 const loginCookie = "chargestar_console_login"
 
 type signInData struct {
-	Email, Next, Error, Token string
+	Email, Next, Error, Notice, Token string
 }
 
 func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -272,7 +273,11 @@ func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	c.renderSignIn(w, r, http.StatusOK, signInData{Next: r.URL.Query().Get("next")})
+	d := signInData{Next: r.URL.Query().Get("next")}
+	if r.URL.Query().Get("changed") == "1" {
+		d.Notice = "Your password was changed. Sign in with the new one."
+	}
+	c.renderSignIn(w, r, http.StatusOK, d)
 }
 
 func (c *console) renderSignIn(w http.ResponseWriter, r *http.Request, status int, d signInData) {
@@ -300,6 +305,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.Now()
 	if !c.limiter.allow(clientIP(r), strings.ToLower(email), now) {
+		c.Logger.Warn("console sign-in rate limited", "email", strings.ToLower(email), "remote_ip", clientIP(r))
 		d.Error = "Too many attempts. Wait 15 minutes and try again."
 		c.renderSignIn(w, r, http.StatusTooManyRequests, d)
 		return
@@ -321,6 +327,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil || u.DisabledAt != nil || !access.CheckPassword(u.PasswordHash, pw) {
 		c.limiter.fail(clientIP(r), strings.ToLower(email), now)
+		c.Logger.Info("console sign-in refused", "email", strings.ToLower(email), "remote_ip", clientIP(r))
 		d.Error = "Wrong email or password."
 		c.renderSignIn(w, r, http.StatusUnauthorized, d)
 		return

@@ -201,3 +201,38 @@ func TestAdministratorPicksTheOperator(t *testing.T) {
 		}
 	}
 }
+
+// A user changes their own password on the account page; every session of
+// theirs ends and the new password signs in.
+func TestUserChangesOwnPassword(t *testing.T) {
+	f := newFixture(t)
+	tech := f.user(t, f.op.ID, "technician")
+	ctx := browsertest.NewDesktop(t)
+	f.signIn(t, ctx, tech)
+	fill := func(current, next, confirm string) {
+		t.Helper()
+		if err := chromedp.Run(ctx,
+			chromedp.Evaluate(`for (const id of ["current-password","new-password","confirm-password"]) document.getElementById(id).value = ""`, nil),
+			chromedp.SendKeys("#current-password", current, chromedp.ByQuery),
+			chromedp.SendKeys("#new-password", next, chromedp.ByQuery),
+			chromedp.SendKeys("#confirm-password", confirm, chromedp.ByQuery),
+			chromedp.Click("#change-password", chromedp.ByQuery),
+		); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.Click("a.user", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitText(t, ctx, "#account-details", tech.Email)
+	fill(tech.Password, "a-new-password-1", "a-new-password-2")
+	browsertest.WaitText(t, ctx, "#password-error", "differ")
+	fill("not-my-password", "a-new-password-1", "a-new-password-1")
+	browsertest.WaitText(t, ctx, "#password-error", "current password is wrong")
+	fill(tech.Password, "a-new-password-1", "a-new-password-1")
+	browsertest.WaitText(t, ctx, "#signin-notice", "password was changed")
+	f.signIn(t, ctx, user{ID: tech.ID, Email: tech.Email, Password: "a-new-password-1"})
+	if r := postSignIn(t, client(t), f.srv.URL, tech.Email, tech.Password); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the old password still signs in: %d", r.StatusCode)
+	}
+}
