@@ -19,38 +19,13 @@ type LiveSession struct {
 // station id: one query per 512 stations, with each session's energy and
 // power found through the (session_id, ts) index of meter_values.
 func (s *Store) ActiveSessionsOf(ctx context.Context, stationIDs []string) (map[string][]LiveSession, error) {
-	out := make(map[string][]LiveSession)
-	const per = 512
-	for len(stationIDs) > 0 {
-		n := min(len(stationIDs), per)
-		// pad the IN list to a power of two (repeating the last id) so that
-		// few statement texts serve every call
-		m := 1
-		for m < n {
-			m *= 2
-		}
-		args := make([]any, m)
-		for i := range m {
-			args[i] = stationIDs[min(i, n-1)]
-		}
-		rows, err := s.query(ctx, `SELECT `+sessionCols+`,
+	return byStation(ctx, s, stationIDs, func(in string) string {
+		return `SELECT ` + sessionCols + `,
 			(SELECT mv.power_w FROM meter_values mv WHERE mv.session_id = s.id AND mv.power_w IS NOT NULL
 				ORDER BY mv.ts DESC LIMIT 1)
-			FROM sessions s WHERE s.status = 'active' AND s.station_id IN (`+s.d.placeholders(1, m)+`)
-			ORDER BY s.station_id, s.connector_id`, args...)
-		if err != nil {
-			return nil, wrap("active sessions", err)
-		}
-		ls, err := collect(rows, scanLiveSession, "active sessions")
-		if err != nil {
-			return nil, err
-		}
-		for _, x := range ls {
-			out[x.StationID] = append(out[x.StationID], x)
-		}
-		stationIDs = stationIDs[n:]
-	}
-	return out, nil
+			FROM sessions s WHERE s.status = 'active' AND s.station_id IN (` + in + `)
+			ORDER BY s.station_id, s.connector_id`
+	}, scanLiveSession, func(x LiveSession) string { return x.StationID }, "active sessions")
 }
 
 func scanLiveSession(sc interface{ Scan(...any) error }) (LiveSession, error) {

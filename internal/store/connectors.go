@@ -76,12 +76,21 @@ func (s *Store) ListConnectors(ctx context.Context, stationID string) ([]model.C
 // ListConnectorsOf returns the connectors of several stations, keyed by
 // station id; stations without connectors are absent.
 func (s *Store) ListConnectorsOf(ctx context.Context, stationIDs []string) (map[string][]model.Connector, error) {
-	out := make(map[string][]model.Connector)
+	return byStation(ctx, s, stationIDs, func(in string) string {
+		return `SELECT ` + connectorCols + ` FROM connectors WHERE station_id IN (` + in + `) ORDER BY station_id, connector_id`
+	}, scanConnector, func(c model.Connector) string { return c.StationID }, "list connectors")
+}
+
+// byStation runs a query selecting rows of many stations, at most 512 ids
+// per statement, and groups the scanned rows by station id. query gets the
+// IN list's placeholders. The list is padded to a power of two (repeating
+// the last id) so that few statement texts serve every call.
+func byStation[T any](ctx context.Context, s *Store, stationIDs []string, query func(in string) string,
+	scan func(interface{ Scan(...any) error }) (T, error), stationOf func(T) string, what string) (map[string][]T, error) {
+	out := make(map[string][]T)
 	const per = 512
 	for len(stationIDs) > 0 {
 		n := min(len(stationIDs), per)
-		// pad the IN list to a power of two (repeating the last id) so that
-		// few statement texts serve every call
 		m := 1
 		for m < n {
 			m *= 2
@@ -90,17 +99,16 @@ func (s *Store) ListConnectorsOf(ctx context.Context, stationIDs []string) (map[
 		for i := range m {
 			args[i] = stationIDs[min(i, n-1)]
 		}
-		rows, err := s.query(ctx, `SELECT `+connectorCols+` FROM connectors WHERE station_id IN (`+
-			s.d.placeholders(1, m)+`) ORDER BY station_id, connector_id`, args...)
+		rows, err := s.query(ctx, query(s.d.placeholders(1, m)), args...)
 		if err != nil {
-			return nil, wrap("list connectors", err)
+			return nil, wrap(what, err)
 		}
-		cs, err := collect(rows, scanConnector, "list connectors")
+		xs, err := collect(rows, scan, what)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range cs {
-			out[c.StationID] = append(out[c.StationID], c)
+		for _, x := range xs {
+			out[stationOf(x)] = append(out[stationOf(x)], x)
 		}
 		stationIDs = stationIDs[n:]
 	}
