@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chargestar/chargestar/internal/pdfdoc/pdftest"
 	"github.com/chargestar/chargestar/internal/testutil"
 )
 
@@ -39,6 +40,7 @@ func render(t *testing.T, tb Table) []byte {
 	if err := WritePDF(&buf, tb); err != nil {
 		t.Fatal(err)
 	}
+	pdftest.Read(t, buf.Bytes()) // the structure, also where poppler is missing
 	return buf.Bytes()
 }
 
