@@ -120,12 +120,12 @@ func (s *Store) ResolveAlert(ctx context.Context, operatorID, id string, at time
 	return resolved, nil
 }
 
-func (s *Store) queueAlertDelivery(ctx context.Context, w *wtx, alertID, event, url string, at time.Time) error {
-	if url == "" {
+func (s *Store) queueAlertDelivery(ctx context.Context, w *wtx, alertID, event, webhookURL string, at time.Time) error {
+	if webhookURL == "" {
 		return nil
 	}
-	_, err := w.exec(ctx, `INSERT INTO alert_deliveries (alert_id, event, url, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (alert_id, event) DO NOTHING`, alertID, event, url, s.d.ts(at))
+	_, err := w.exec(ctx, `INSERT INTO alert_deliveries (alert_id, event, next_attempt_at, created_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (alert_id, event) DO NOTHING`, alertID, event, s.d.ts(at))
 	return err
 }
 
@@ -290,7 +290,6 @@ type AlertDelivery struct {
 	ID            int64
 	AlertID       string
 	Event         string
-	URL           string
 	Attempts      int
 	NextAttemptAt time.Time
 	DeliveredAt   *time.Time
@@ -299,11 +298,11 @@ type AlertDelivery struct {
 	CreatedAt     time.Time
 }
 
-const alertDeliveryCols = `id, alert_id, event, url, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at`
+const alertDeliveryCols = `id, alert_id, event, attempts, next_attempt_at, delivered_at, failed_at, last_error, created_at`
 
 func scanAlertDelivery(sc interface{ Scan(...any) error }) (AlertDelivery, error) {
 	var d AlertDelivery
-	err := sc.Scan(&d.ID, &d.AlertID, &d.Event, &d.URL, &d.Attempts, tsCol(&d.NextAttemptAt), ntsCol(&d.DeliveredAt), ntsCol(&d.FailedAt),
+	err := sc.Scan(&d.ID, &d.AlertID, &d.Event, &d.Attempts, tsCol(&d.NextAttemptAt), ntsCol(&d.DeliveredAt), ntsCol(&d.FailedAt),
 		&d.LastError, tsCol(&d.CreatedAt))
 	return d, err
 }

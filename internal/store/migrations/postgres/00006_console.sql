@@ -67,12 +67,12 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (operator_id, kind, subject) WHERE resolved_at IS NULL;
 CREATE INDEX alerts_operator ON alerts (operator_id, opened_at);
 
--- The outbox of alert webhooks: one row per alert event to deliver.
+-- The outbox of alert webhooks: one row per alert event to deliver, to
+-- the operator's webhook URL as it is at each attempt.
 CREATE TABLE alert_deliveries (
     id              bigserial NOT NULL PRIMARY KEY,
     alert_id        text COLLATE "C"    NOT NULL REFERENCES alerts (id),
     event           text COLLATE "C"    NOT NULL, -- alert.opened | alert.resolved
-    url             text COLLATE "C"    NOT NULL,
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL,
     delivered_at    timestamptz,

@@ -67,12 +67,12 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (operator_id, kind, subject) WHERE resolved_at IS NULL;
 CREATE INDEX alerts_operator ON alerts (operator_id, opened_at);
 
--- The outbox of alert webhooks: one row per alert event to deliver.
+-- The outbox of alert webhooks: one row per alert event to deliver, to
+-- the operator's webhook URL as it is at each attempt.
 CREATE TABLE alert_deliveries (
     id              INTEGER NOT NULL PRIMARY KEY,
     alert_id        TEXT    NOT NULL REFERENCES alerts (id),
     event           TEXT    NOT NULL, -- alert.opened | alert.resolved
-    url             TEXT    NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     delivered_at    INTEGER,
