@@ -264,16 +264,20 @@ func (s *Service) Disconnect(l *Link) {
 	if cur == l {
 		s.metrics.StationsConnected.Dec()
 		s.log.Info("station disconnected", "station_id", l.StationID)
-		if l.connRecorded != nil {
-			select {
-			case <-l.connRecorded:
-			case <-time.After(10 * time.Second):
+		// In the background, after the connection's own record: the
+		// station's socket goroutine does not wait for the database.
+		at := s.Now()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if l.connRecorded != nil {
+				<-l.connRecorded
 			}
-		}
-		if err := s.store.RecordDisconnected(context.Background(), l.StationID, s.Now()); err != nil {
-			s.log.Warn("recording a station disconnection failed", "station_id", l.StationID, "err", err)
-		}
-		s.stationChanged(l.StationID)
+			if err := s.store.RecordDisconnected(context.Background(), l.StationID, at); err != nil {
+				s.log.Warn("recording a station disconnection failed", "station_id", l.StationID, "err", err)
+			}
+			s.stationChanged(l.StationID)
+		}()
 	}
 }
 

@@ -193,11 +193,13 @@ func (s *Store) RecordConnected(ctx context.Context, stationID, protocol string,
 	return wrap("record connected", err)
 }
 
-// RecordDisconnected ends the station's open connection period at at.
+// RecordDisconnected ends, at at, the station's connection period opened
+// at or before at. A later connection's period (its disconnection written
+// late, after the station came back) stays open.
 func (s *Store) RecordDisconnected(ctx context.Context, stationID string, at time.Time) error {
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
-		_, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = CASE WHEN connected_at > $2 THEN connected_at ELSE $2 END
-			WHERE station_id = $1 AND disconnected_at IS NULL`, stationID, s.d.ts(at))
+		_, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = $2
+			WHERE station_id = $1 AND disconnected_at IS NULL AND connected_at <= $2`, stationID, s.d.ts(at))
 		return err
 	})
 	return wrap("record disconnected", err)

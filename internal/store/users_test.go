@@ -113,6 +113,11 @@ func TestConnectionPeriods(t *testing.T) {
 			if err := s.RecordConnected(ctx, st.ID, "ocpp1.6", t0.Add(3*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
+			// A disconnection written late, after the station came back,
+			// leaves the new period open.
+			if err := s.RecordDisconnected(ctx, st.ID, t0.Add(150*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
 			// The server dies; at start-up the open period ends at last seen.
 			if err := s.TouchStations(ctx, map[string]time.Time{st.ID: t0.Add(4 * time.Hour)}); err != nil {
 				t.Fatal(err)
