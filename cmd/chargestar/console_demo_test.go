@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -35,42 +34,8 @@ func TestDemoOperatorJourneyInConsole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		// Short sessions, so paid ones are captured while the test runs.
-		done <- demoCmd(ctx, []string{"--addr", addr, "--stations", "3", "--meter-interval", "2s",
-			"--session-duration", "8s", "--idle", "3s"}, &out, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo: %v", err)
-			}
-		case <-time.After(40 * time.Second):
-			t.Error("demo did not stop")
-		}
-	})
-	var banner string
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		banner = out.String()
-		if strings.Contains(banner, "Press Ctrl-C") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s", banner)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// Short sessions, so paid ones are captured while the test runs.
+	banner := runDemo(t, "--stations", "3", "--meter-interval", "2s", "--session-duration", "8s", "--idle", "3s")
 	consoleURL := consoleLine.FindStringSubmatch(banner)[1]
 	base := strings.TrimSuffix(consoleURL, "/console/")
 	logins := signInLines.FindAllStringSubmatch(banner, -1)

@@ -44,38 +44,11 @@ func TestDemoGuestJourneyInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	m := driverAppLine.FindStringSubmatch(runDemo(t, "--stations", "3", "--meter-interval", "2s", "--session-duration", "30m"))
+	if m == nil {
+		t.Fatal("no driver app URL in the banner")
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- demoCmd(ctx, []string{"--addr", addr, "--stations", "3", "--meter-interval", "2s", "--session-duration", "30m"}, &out, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo: %v", err)
-			}
-		case <-time.After(40 * time.Second):
-			t.Error("demo did not stop")
-		}
-	})
-	var appURL string
-	for deadline := time.Now().Add(30 * time.Second); appURL == ""; {
-		if m := driverAppLine.FindStringSubmatch(out.String()); m != nil {
-			appURL = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no driver app URL in the banner:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	appURL := m[1]
 
 	b := browsertest.New(t)
 	text := func(sel string) string {
@@ -133,4 +106,39 @@ func TestDemoGuestJourneyInBrowser(t *testing.T) {
 	waitFor("the receipt", func() bool {
 		return strings.Contains(text("body"), "Tax invoice") && strings.Contains(text("body"), "Demo Car Parks")
 	}, false)
+}
+
+// runDemo runs `chargestar demo` with args on a free port for the test
+// (stopped when it ends) and returns its banner once printed.
+func runDemo(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- demoCmd(ctx, append([]string{"--addr", addr}, args...), &out, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo: %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Error("demo did not stop")
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if banner := out.String(); strings.Contains(banner, "Press Ctrl-C") {
+			return banner
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s", out.String())
+		}
+	}
 }
