@@ -77,10 +77,10 @@ func TestStatusReportReconciles(t *testing.T) {
 	status(3, 1, "Faulted", "GroundFailure")
 	status(5, 1, "Available", "NoError")
 	clk.Set(h(6))
-	svc.Disconnect(link) // waits for the connection to be recorded
+	svc.Disconnect(link) // recorded in the background, in any order with the next connection
 	connect(8)
 	status(9, 2, "Charging", "HighTemperature") // an error code while charging: a fault, not downtime
-	svc.Stop(e.ctx)                             // waits for the background connection writes
+	svc.Stop(e.ctx)                             // waits for the background connection and disconnection writes
 	now := h(30)
 	e.h.now = func() time.Time { return now }
 

@@ -193,13 +193,14 @@ func (s *Store) RecordConnected(ctx context.Context, stationID, protocol string,
 	return wrap("record connected", err)
 }
 
-// RecordDisconnected ends, at at, the station's connection period opened
-// at or before at. A later connection's period (its disconnection written
-// late, after the station came back) stays open.
+// RecordDisconnected ends at at the station's connection period that
+// holds at. The order of writes does not matter: a disconnection written
+// after the station's next connection (which ended the old period at its
+// own time) moves that end back to at, and the newer period stays open.
 func (s *Store) RecordDisconnected(ctx context.Context, stationID string, at time.Time) error {
 	err := s.write(ctx, func(ctx context.Context, w *wtx) error {
 		_, err := w.exec(ctx, `UPDATE station_connections SET disconnected_at = $2
-			WHERE station_id = $1 AND disconnected_at IS NULL AND connected_at <= $2`, stationID, s.d.ts(at))
+			WHERE station_id = $1 AND connected_at <= $2 AND (disconnected_at IS NULL OR disconnected_at > $2)`, stationID, s.d.ts(at))
 		return err
 	})
 	return wrap("record disconnected", err)

@@ -113,13 +113,22 @@ func TestConnectionPeriods(t *testing.T) {
 			if err := s.RecordConnected(ctx, st.ID, "ocpp1.6", t0.Add(3*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			// A disconnection written late, after the station came back,
-			// leaves the new period open.
+			// A disconnection at 2h30 matches no period (the station was
+			// offline then) and changes nothing.
 			if err := s.RecordDisconnected(ctx, st.ID, t0.Add(150*time.Minute)); err != nil {
 				t.Fatal(err)
 			}
+			// The station drops at 3h30 and is back at 4h, but the
+			// reconnection is written first: the old period still ends
+			// at 3h30, and the new one stays open.
+			if err := s.RecordConnected(ctx, st.ID, "ocpp1.6", t0.Add(4*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RecordDisconnected(ctx, st.ID, t0.Add(210*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
 			// The server dies; at start-up the open period ends at last seen.
-			if err := s.TouchStations(ctx, map[string]time.Time{st.ID: t0.Add(4 * time.Hour)}); err != nil {
+			if err := s.TouchStations(ctx, map[string]time.Time{st.ID: t0.Add(5 * time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
 			n, err := s.CloseStaleConnections(ctx)
@@ -143,7 +152,8 @@ func TestConnectionPeriods(t *testing.T) {
 				}
 				got = append(got, [2]time.Time{a, *d})
 			}
-			want := [][2]time.Time{{t0, t0.Add(time.Hour)}, {t0.Add(time.Hour), t0.Add(2 * time.Hour)}, {t0.Add(3 * time.Hour), t0.Add(4 * time.Hour)}}
+			want := [][2]time.Time{{t0, t0.Add(time.Hour)}, {t0.Add(time.Hour), t0.Add(2 * time.Hour)},
+				{t0.Add(3 * time.Hour), t0.Add(210 * time.Minute)}, {t0.Add(4 * time.Hour), t0.Add(5 * time.Hour)}}
 			if len(got) != len(want) {
 				t.Fatalf("periods %v, want %v", got, want)
 			}
